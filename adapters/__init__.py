@@ -1,0 +1,1 @@
+"""One sub-package per CRM. :func:`adapters.registry.build_adapter` picks one by ``kind``."""

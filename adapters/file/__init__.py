@@ -1,0 +1,1 @@
+"""The file adapter: a directory of JSON Lines or CSV exports (also the zero-setup demo)."""

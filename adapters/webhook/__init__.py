@@ -1,0 +1,1 @@
+"""The generic REST/webhook adapter: any CRM described by a mapping in TOML."""

@@ -1,0 +1,1 @@
+"""The Zoho CRM adapter (REST API v8, OAuth refresh-token flow)."""

@@ -1,0 +1,86 @@
+"""What every command shares: loading config, opening the store, building adapters, errors → exit codes."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+
+from connector.config import Config, load_config
+from connector.errors import ConnectorError, UsageError
+from connector.protocol import CrmAdapter
+from connector.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="Path to the TOML config file.", show_default=False)
+]
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        help="Evaluate as of this ISO 8601 time (for reproducible runs); naive times use [referee] timezone.",
+        show_default="the current time",
+    ),
+]
+
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
+
+
+def handle_errors(func: F) -> F:
+    """Turn crm-referee errors into ``Error: …`` on stderr and the error's exit status, no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConnectorError as exc:
+            stderr.print(f"[bold red]Error:[/bold red] {exc}", highlight=False, markup=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_now(text: str | None, config: Config) -> datetime:
+    """``--now`` as an aware datetime; the wall clock when not given."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f'--now "{text}" is not an ISO 8601 time (write e.g. 2026-11-27T10:00:00+08:00)') from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(config.referee.timezone))
+    return value
+
+
+def open_config(path: Path) -> Config:
+    return load_config(path)
+
+
+def open_store(config: Config) -> Store:
+    return Store.open(config.state_url())
+
+
+def build_adapters(config: Config, store: Store, only: list[str] | None = None) -> dict[str, CrmAdapter]:
+    """Instantiate the configured adapters (all, or the ones named in ``only``)."""
+    from adapters.registry import build_adapter
+
+    names = only or list(config.adapters)
+    return {
+        name: build_adapter(name, config.adapter(name), store=store, default_tz=config.referee.timezone)
+        for name in names
+    }
+
+
+def is_terminal() -> bool:
+    return sys.stderr.isatty()

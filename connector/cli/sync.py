@@ -1,0 +1,112 @@
+"""``referee sync`` and ``referee plan``."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from connector.cli.common import (
+    ConfigOption,
+    NowOption,
+    build_adapters,
+    handle_errors,
+    is_terminal,
+    open_config,
+    open_store,
+    parse_now,
+    stderr,
+    stdout,
+)
+from connector.report import print_report, report_to_json
+from connector.sync import SyncOptions, SyncReport, run_sync
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="table for people, json for scripts.")]
+FullOption = Annotated[bool, typer.Option("--full", help="Ignore stored cursors and pull everything again.")]
+AdapterOption = Annotated[
+    list[str] | None, typer.Option("--adapter", "-a", help="Only this adapter (repeatable).", show_default="all")
+]
+BreakLockOption = Annotated[
+    bool, typer.Option("--break-lock", help="Remove a stale run lock left by a crashed sync first.")
+]
+
+
+@handle_errors
+def sync_command(
+    config_path: ConfigOption,
+    apply: Annotated[
+        bool | None,
+        typer.Option("--apply/--dry-run", help="Write back to the CRM, or only plan.", show_default="[referee] apply"),
+    ] = None,
+    full: FullOption = False,
+    output: FormatOption = OutputFormat.table,
+    now: NowOption = None,
+    adapter: AdapterOption = None,
+    break_lock: BreakLockOption = False,
+) -> None:
+    """Pull from the CRMs, find conflicts and missed SLAs, and write back when applying.
+
+    Example: referee sync -c config.toml --dry-run --format json
+    """
+    config = open_config(config_path)
+    do_apply = config.referee.apply if apply is None else apply
+    _run(config_path, config, do_apply, full, output, now, adapter, break_lock)
+
+
+@handle_errors
+def plan_command(
+    config_path: ConfigOption,
+    full: FullOption = False,
+    output: FormatOption = OutputFormat.table,
+    now: NowOption = None,
+    adapter: AdapterOption = None,
+    break_lock: BreakLockOption = False,
+) -> None:
+    """Like sync, but never writes back: show what would change.
+
+    Example: referee plan -c config.toml --now 2026-11-27T10:00:00+08:00 --format json
+    """
+    config = open_config(config_path)
+    _run(config_path, config, False, full, output, now, adapter, break_lock)
+
+
+def _run(config_path, config, do_apply, full, output, now, adapter, break_lock) -> None:  # type: ignore[no-untyped-def]
+    store = open_store(config)
+    try:
+        adapters = build_adapters(config, store, adapter)
+        options = SyncOptions(
+            now=parse_now(now, config), apply=do_apply, full=full, only=adapter or (), break_lock=break_lock
+        )
+        report = _with_progress(lambda hook: run_sync(config, store, adapters, options, progress=hook))
+    finally:
+        store.close()
+    if output is OutputFormat.json:
+        print(json.dumps(report_to_json(report), ensure_ascii=False, indent=2))
+    else:
+        print_report(report, stdout)
+    if report.failed:
+        raise typer.Exit(4)
+
+
+def _with_progress(run) -> SyncReport:  # type: ignore[no-untyped-def]
+    """A live pull counter on a terminal; nothing at all under cron (no TTY)."""
+    if not is_terminal():
+        return run(None)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True, console=stderr) as progress:
+        tasks: dict[str, int] = {}
+
+        def hook(name: str, count: int) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(name)
+            progress.update(tasks[name], description=f"pulling {name}: {count:,} records and activities")
+
+        return run(hook)

@@ -1,0 +1,56 @@
+"""``referee validate``: check a config file and say what it configures."""
+
+from __future__ import annotations
+
+from connector.cli.common import ConfigOption, handle_errors, open_config, stdout
+from connector.config import Config
+
+
+@handle_errors
+def validate_command(config_path: ConfigOption) -> None:
+    """Check a config file and print what it configures (secrets are never printed).
+
+    Example: referee validate -c config.toml
+    """
+    config = open_config(config_path)
+    for line in describe_config(config):
+        stdout.print(line, highlight=False, markup=False)
+
+
+def describe_config(config: Config) -> list[str]:
+    mode = "apply (writes back)" if config.referee.apply else "dry-run (plan only)"
+    lines = [
+        f"{config.source}: OK",
+        f"state store: {_redact_url(config.state_url())}",
+        f"mode: {mode}; time zone {config.referee.timezone}",
+    ]
+    for name, adapter in config.adapters.items():
+        lines.append(f"adapter {name}: kind {adapter.kind}")
+        lines.extend(f"  {line}" for line in _adapter_lines(name, adapter))
+    lines.append(f"identity: {len(config.identity.match)} match rule(s): " + ", ".join(
+        f"{m.name} ({' + '.join(m.on)})" for m in config.identity.match
+    ))
+    for rule in config.rules.pursuit:
+        lines.append(f"pursuit rule {rule.name}: resolve {rule.resolve}, action {rule.action}")
+    for rule in config.rules.sla:
+        lines.append(f"sla rule {rule.name}: module {rule.module}, on breach {rule.on_breach}")
+    for name in config.calendars:
+        lines.append(f"calendar {name}")
+    for name, team in config.teams.items():
+        lines.append(f"team {name}: {len(team.members)} member(s)")
+    return lines
+
+
+def _adapter_lines(name: str, adapter: object) -> list[str]:
+    describe = getattr(__import__(f"adapters.{adapter.kind}.config", fromlist=["describe"]), "describe", None)  # type: ignore[attr-defined]
+    return list(describe(adapter)) if callable(describe) else []
+
+
+def _redact_url(url: str) -> str:
+    """Hide a password in a database URL."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1]

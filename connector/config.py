@@ -1,0 +1,200 @@
+"""Read the TOML config once into frozen models.
+
+``"${VAR}"`` values are resolved from the environment before validation; the paths they fill are
+remembered so that no error message ever prints a secret. Every error names the file, the key
+path, the bad value and what is expected, and raises :class:`ConfigError` (exit status 2).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+
+from adapters.file.config import FileAdapterConfig
+from adapters.webhook.config import WebhookAdapterConfig
+from adapters.zoho.config import ZohoAdapterConfig
+from connector.config_base import ConfigModel
+from connector.errors import ConfigError
+from connector.server.config import ServerConfig
+from rules.assign.config import AssignmentConfig, TeamConfig
+from rules.calendar.config import CalendarConfig
+from rules.engine import RuleSet
+from rules.identity.config import IdentityConfig
+from rules.pursuit.config import PursuitRule
+from rules.sla.config import SlaRule
+
+AdapterConfig = Annotated[
+    FileAdapterConfig | ZohoAdapterConfig | WebhookAdapterConfig, Field(discriminator="kind")
+]
+_ADAPTER_KINDS = ("file", "zoho", "webhook")
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class RefereeSection(ConfigModel):
+    state: str = "sqlite:///referee.db"
+    apply: bool = False
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f'"{value}" is not an IANA time zone (write e.g. "Asia/Shanghai" or "UTC")') from None
+        return value
+
+
+class RulesSection(ConfigModel):
+    pursuit: tuple[PursuitRule, ...] = ()
+    sla: tuple[SlaRule, ...] = ()
+
+
+class Config(ConfigModel):
+    referee: RefereeSection = RefereeSection()
+    adapters: dict[str, AdapterConfig] = Field(default_factory=dict)
+    identity: IdentityConfig = IdentityConfig()
+    rules: RulesSection = RulesSection()
+    calendars: dict[str, CalendarConfig] = Field(default_factory=dict)
+    teams: dict[str, TeamConfig] = Field(default_factory=dict)
+    assignment: AssignmentConfig = AssignmentConfig()
+    server: ServerConfig = ServerConfig()
+    source: Path | None = Field(default=None, exclude=True)
+
+    def ruleset(self) -> RuleSet:
+        """The sections the pure rules engine reads."""
+        return RuleSet(
+            identity=self.identity,
+            pursuit=self.rules.pursuit,
+            sla=self.rules.sla,
+            calendars=self.calendars,
+            teams=self.teams,
+            assignment=self.assignment,
+        )
+
+    def state_url(self) -> str:
+        """The store URL; a relative SQLite path is taken relative to the config file."""
+        url = self.referee.state
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and self.source is not None:
+            path = Path(url[len(prefix):])
+            if str(path) != ":memory:" and not path.is_absolute():
+                return prefix + str((self.source.parent / path).resolve())
+        return url
+
+    def adapter(self, name: str) -> AdapterConfig:
+        try:
+            return self.adapters[name]
+        except KeyError:
+            known = ", ".join(sorted(self.adapters)) or "none configured"
+            raise ConfigError(f'no adapter named "{name}" (configured: {known})') from None
+
+
+def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Load and validate ``path``; ``environ`` defaults to ``os.environ``."""
+    path = Path(path)
+    label = path.name
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file (copy config.example.toml to start)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label}: not valid TOML: {exc}") from None
+    return parse_config(raw, label=label, environ=os.environ if environ is None else environ, source=path)
+
+
+def parse_config(
+    raw: Mapping[str, Any], *, label: str = "config", environ: Mapping[str, str], source: Path | None = None
+) -> Config:
+    secret_paths: set[tuple[str | int, ...]] = set()
+    resolved = _resolve_vars(raw, (), environ, secret_paths, label)
+    try:
+        config = Config.model_validate(resolved)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, resolved, secret_paths, label)) from None
+    return config.model_copy(update={"source": source}) if source is not None else config
+
+
+def _resolve_vars(
+    value: Any, path: tuple[str | int, ...], environ: Mapping[str, str], secrets: set, label: str
+) -> Any:
+    if isinstance(value, dict):
+        return {k: _resolve_vars(v, (*path, k), environ, secrets, label) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_vars(v, (*path, i), environ, secrets, label) for i, v in enumerate(value)]
+    if isinstance(value, str) and _VAR.search(value):
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in environ:
+                raise ConfigError(
+                    f"{label}: {_dotted(path)}: environment variable {name} is not set "
+                    f"(export {name}=... before running, or write the value in the file)"
+                )
+            return environ[name]
+
+        secrets.add(path)
+        return _VAR.sub(substitute, value)
+    return value
+
+
+def _describe(exc: ValidationError, raw: Any, secrets: set, label: str) -> str:
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = _clean_loc(error["loc"])
+        where = _dotted(loc)
+        value = _lookup(raw, loc)
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling; config.example.toml lists every key)"
+        elif error["type"] == "missing":
+            message = "is required but missing"
+        elif value is not _MISSING and loc not in secrets and not message.startswith('"'):
+            message = f"{_show(value)}: {message}"
+        lines.append(f"{label}: {where}: {message}")
+    return "\n".join(lines)
+
+
+_MISSING = object()
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
+    cleaned: list[str | int] = []
+    for i, part in enumerate(loc):
+        if isinstance(part, str) and ("[" in part or part.startswith("function-")):
+            continue
+        if i == 2 and loc[0] == "adapters" and part in _ADAPTER_KINDS:
+            continue  # discriminated-union tag, not a key the user wrote
+        cleaned.append(part)
+    return tuple(cleaned)
+
+
+def _lookup(raw: Any, loc: tuple[str | int, ...]) -> Any:
+    node = raw
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return _MISSING
+    return node
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (dict, list)):
+        return type(value).__name__
+    return repr(value)
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"

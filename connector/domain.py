@@ -1,0 +1,176 @@
+"""The domain model every adapter produces and the rules engine consumes.
+
+All models are frozen: a snapshot read from the store cannot be changed by a rule by accident.
+Timestamps are timezone-aware; naive datetimes are rejected at the boundary.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Module(StrEnum):
+    LEADS = "Leads"
+    CONTACTS = "Contacts"
+    ACCOUNTS = "Accounts"
+    DEALS = "Deals"
+
+
+class ActivityKind(StrEnum):
+    CALL = "call"
+    MEETING = "meeting"
+    TASK = "task"
+    NOTE = "note"
+    EMAIL = "email"
+
+
+class FindingKind(StrEnum):
+    PURSUIT = "pursuit"
+    SLA = "sla"
+
+
+class ActionType(StrEnum):
+    REASSIGN = "reassign"
+    FLAG = "flag"
+    NOTE = "note"
+
+
+class ActionStatus(StrEnum):
+    PLANNED = "planned"
+    APPLYING = "applying"  # journal only: claimed by a run, result not yet written
+    APPLIED = "applied"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class User(Frozen):
+    id: str
+    name: str = ""
+    email: str | None = None
+    active: bool = True
+    teams: tuple[str, ...] = ()
+    time_zone: str | None = None
+
+
+class RecordRef(Frozen):
+    """Points at one CRM record; hashable so it can key dicts and sets."""
+
+    adapter: str
+    module: Module
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.adapter}/{self.module}/{self.id}"
+
+
+class Record(Frozen):
+    adapter: str
+    module: Module
+    id: str
+    owner_id: str | None = None
+    created_at: AwareDatetime | None = None
+    modified_at: AwareDatetime | None = None
+    assigned_at: AwareDatetime | None = None
+    status: str | None = None
+    company: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    website: str | None = None
+    tax_id: str | None = None
+    country: str | None = None
+    city: str | None = None
+    account_id: str | None = None
+    tags: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = Field(default_factory=dict)
+
+    @property
+    def ref(self) -> RecordRef:
+        return RecordRef(adapter=self.adapter, module=self.module, id=self.id)
+
+    @property
+    def display_name(self) -> str:
+        person = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return self.company or person or self.id
+
+
+class Activity(Frozen):
+    id: str
+    adapter: str
+    record: RecordRef
+    owner_id: str | None = None
+    kind: ActivityKind
+    occurred_at: AwareDatetime
+    completed: bool = True
+
+
+class OwnerChange(Frozen):
+    """An owner change the store observed between two pulls (the fallback for ``assigned_at``)."""
+
+    record: RecordRef
+    old_owner_id: str | None
+    new_owner_id: str | None
+    seen_at: AwareDatetime
+
+
+class Finding(Frozen):
+    kind: FindingKind
+    rule: str
+    records: tuple[RecordRef, ...]
+    owners: tuple[str, ...]
+    keeper: str | None = None
+    customer: str | None = None
+    evidence: tuple[str, ...]
+    due_at: AwareDatetime | None = None
+    breached_at: AwareDatetime | None = None
+    detected_at: AwareDatetime | None = None
+    details: Mapping[str, Any] = Field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable id of *what* was found (not when), used in idempotency keys."""
+        parts = [self.kind, self.rule, *sorted(map(str, self.records)), *sorted(self.owners)]
+        return stable_hash(*parts)
+
+
+class Action(Frozen):
+    type: ActionType
+    target: RecordRef
+    new_owner_id: str | None = None
+    previous_owner_id: str | None = None
+    tag: str | None = None
+    text: str | None = None
+    reason: str
+    rule: str
+    idempotency_key: str
+
+
+class ActionResult(Frozen):
+    action: Action
+    status: ActionStatus
+    message: str = ""
+    applied_at: datetime | None = None
+
+
+def stable_hash(*parts: object) -> str:
+    """A short, deterministic digest of the parts (order matters)."""
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode())
+    return digest.hexdigest()[:24]
+
+
+def action_key(
+    type_: ActionType, target: RecordRef, value: str | None, finding_fingerprint: str = ""
+) -> str:
+    """Idempotency key of an action: the same decision on the same record yields the same key."""
+    return stable_hash(type_, target, value or "", finding_fingerprint)

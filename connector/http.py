@@ -1,0 +1,142 @@
+"""The one retry layer for every HTTP adapter.
+
+Transient failures (connection errors, timeouts, 429, 5xx) are retried here with exponential
+backoff and jitter, honouring ``Retry-After``; nothing above this layer retries. Every call is
+counted per endpoint so runs can report what they cost, and an optional budget stops a run
+before it spends more calls than allowed.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from connector import __version__
+from connector.errors import BudgetExhaustedError, RetriableApiError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+USER_AGENT = f"crm-referee/{__version__}"
+
+
+class CallBudget:
+    """A hard cap on API calls per run; ``None`` means unlimited."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def spend(self, crm: str) -> None:
+        if self.limit is not None and self.used >= self.limit:
+            raise BudgetExhaustedError(
+                f"{crm}: the run used its budget of {self.limit} API calls; the rest waits for the next run "
+                "(raise max_api_calls to allow more)",
+                crm=crm,
+            )
+        self.used += 1
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class HttpClient:
+    """A ``requests`` session with one retry policy, call counting and an optional budget."""
+
+    def __init__(
+        self,
+        crm: str,
+        *,
+        timeout: float = 30.0,
+        max_attempts: int = 5,
+        base_delay: float = 1.0,
+        max_delay: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+        budget: CallBudget | None = None,
+        retry_statuses: Collection[int] = RETRY_STATUSES,
+    ) -> None:
+        self.crm = crm
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.sleep = sleep
+        self.session = session or requests.Session()
+        self.session.headers.setdefault("User-Agent", USER_AGENT)
+        self.budget = budget or CallBudget(None)
+        self.retry_statuses = frozenset(retry_statuses)
+        self.calls: Counter[str] = Counter()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        endpoint: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """Send with retries; return the final response (any non-retriable status) to the caller.
+
+        ``endpoint`` labels the call in ``calls`` (e.g. ``"GET /Leads"``); never put secrets in it.
+        """
+        label = endpoint or method.upper()
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            sleep=self.sleep,
+            retry=retry_if_exception_type(RetriableApiError),
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                self.budget.spend(self.crm)
+                self.calls[label] += 1
+                response = self._send(method, url, label, params=params, json=json, data=data, headers=headers)
+        return response
+
+    def _send(self, method: str, url: str, label: str, **kwargs: Any) -> requests.Response:
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise RetriableApiError(
+                f"{self.crm}: {label} could not reach the server ({type(exc).__name__})", crm=self.crm
+            ) from None
+        if response.status_code in self.retry_statuses:
+            raise RetriableApiError(
+                f"{self.crm}: {label} answered HTTP {response.status_code}",
+                crm=self.crm,
+                status=response.status_code,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        return response
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return min(float(retry_after), self.max_delay)
+        backoff = self.base_delay * 2 ** (state.attempt_number - 1)
+        return min(self.max_delay, backoff) * (0.5 + random.random() / 2)

@@ -1,0 +1,75 @@
+"""The one small interface every CRM adapter implements.
+
+Nothing outside ``adapters/<crm>/`` knows a CRM's field names or HTTP shapes: adapters turn them
+into the domain model on the way in and turn :class:`~connector.domain.Action` into API calls on
+the way out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from connector.domain import Action, ActionResult, Activity, Record, RecordRef, User
+
+
+@dataclass(frozen=True)
+class PullBatch:
+    """One slice of a pull. ``cursor`` is set on the last batch of a stream that finished.
+
+    The pipeline stores the batch first and only then saves ``cursor`` under ``stream``, so a
+    crash mid-stream re-reads that stream next time instead of skipping records.
+    """
+
+    stream: str
+    records: Sequence[Record] = ()
+    activities: Sequence[Activity] = ()
+    deleted: Sequence[RecordRef] = ()
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """A verified change notification, reduced to what the worker needs."""
+
+    event_id: str
+    records: Sequence[Record] = ()
+    record_refs: Sequence[RecordRef] = ()
+    meta: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class CrmAdapter(Protocol):
+    """Pull users, pull changes since cursors, and apply a batch of actions."""
+
+    name: str
+
+    def pull_users(self) -> Sequence[User]: ...
+
+    def pull(self, cursors: Mapping[str, str], *, full: bool = False) -> Iterator[PullBatch]:
+        """Yield changes since ``cursors`` (stream name → cursor text); ``full`` ignores them."""
+        ...
+
+    def apply(self, actions: Sequence[Action]) -> Sequence[ActionResult]:
+        """Apply actions and report one result per action, in any order."""
+        ...
+
+    def supported_actions(self) -> frozenset[str]:
+        """The action types this CRM can carry out (others are planned as ``skipped``)."""
+        ...
+
+
+@runtime_checkable
+class WebhookSource(Protocol):
+    """Implemented by adapters whose CRM can push change notifications to ``referee serve``."""
+
+    name: str
+
+    def verify_inbound(self, headers: Mapping[str, str], body: bytes) -> InboundEvent:
+        """Verify and parse a webhook; raise ``WebhookRejectedError`` when it must be refused."""
+        ...
+
+    def fetch_records(self, refs: Sequence[RecordRef]) -> Sequence[Record]:
+        """Read the current state of specific records (events that carry only ids)."""
+        ...

@@ -1,0 +1,199 @@
+"""The sync pipeline: pull → store → evaluate → plan → journal → apply → summary.
+
+Journal-first: every planned action is written to the journal before anything is sent to a CRM,
+each action is claimed atomically before it is applied, and an action whose idempotency key is
+already applied is never planned again. Dry-run (the default) stops after journaling the plan.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from connector.config import Config
+from connector.domain import Action, ActionResult, ActionStatus, Finding, Record, RecordRef
+from connector.errors import ConnectorError
+from connector.protocol import CrmAdapter
+from connector.store import Store
+from rules.engine import evaluate
+from rules.snapshot import Plan, Snapshot
+
+ProgressHook = Callable[[str, int], None]
+"""Called as ``progress(adapter_name, records_and_activities_so_far)`` while pulling."""
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    now: datetime
+    apply: bool = False
+    full: bool = False
+    only: Sequence[str] = ()
+    break_lock: bool = False
+
+
+@dataclass
+class SyncReport:
+    run_id: str
+    mode: str
+    findings: list[Finding] = field(default_factory=list)
+    results: list[ActionResult] = field(default_factory=list)
+    records: dict[RecordRef, Record] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    api_calls: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for r in self.results if r.status == ActionStatus.FAILED)
+
+
+def run_sync(
+    config: Config,
+    store: Store,
+    adapters: Mapping[str, CrmAdapter],
+    options: SyncOptions,
+    *,
+    progress: ProgressHook | None = None,
+) -> SyncReport:
+    """Run one sync under the store's run lock and return what happened."""
+    mode = "apply" if options.apply else "dry-run"
+    holder = f"sync pid {os.getpid()} on {socket.gethostname()}"
+    with store.run_lock(holder, options.now, break_lock=options.break_lock):
+        run_id = store.start_run(mode=mode, adapters=list(adapters), now=options.now)
+        report = SyncReport(run_id=run_id, mode=mode)
+        try:
+            for name, adapter in adapters.items():
+                _pull(store, name, adapter, options, report, progress)
+            snapshot = build_snapshot(store)
+            plan = evaluate(snapshot, config.ruleset(), options.now)
+            _execute(store, adapters, plan, options, report, run_id)
+            report.findings = list(plan.findings)
+            report.records = {r.ref: r for r in snapshot.records}
+            for key, value in plan.assignment_state.items():
+                store.set_value("assignment", key, value)
+        except ConnectorError as exc:
+            report.api_calls = _api_calls(adapters)
+            store.finish_run(run_id, now=options.now, status="error", counts=report.counts, error=str(exc))
+            raise
+        report.api_calls = _api_calls(adapters)
+        report.counts.update(findings=len(report.findings), **_status_counts(report.results))
+        status = "partial" if report.failed else "ok"
+        store.finish_run(run_id, now=options.now, status=status, counts=report.counts)
+    return report
+
+
+def build_snapshot(store: Store, adapter: str | None = None) -> Snapshot:
+    """Everything the rules engine reads, from the store."""
+    users = {u.id: u for u in store.load_users(adapter)}
+    return Snapshot(
+        users=users,
+        records=store.load_records(adapter),
+        activities=store.load_activities(adapter),
+        owner_changes=store.load_owner_changes(adapter),
+        reassignments=store.applied_reassignments(adapter),
+        assignment_state=store.get_values("assignment"),
+    )
+
+
+def _pull(
+    store: Store,
+    name: str,
+    adapter: CrmAdapter,
+    options: SyncOptions,
+    report: SyncReport,
+    progress: ProgressHook | None,
+) -> None:
+    store.upsert_users(name, adapter.pull_users())
+    cursors = {} if options.full else store.get_cursors(name)
+    pulled = 0
+    for batch in adapter.pull(cursors, full=options.full):
+        if batch.records:
+            changes = store.upsert_records(batch.records, seen_at=options.now)
+            report.counts["owner_changes_seen"] = report.counts.get("owner_changes_seen", 0) + len(changes)
+        if batch.activities:
+            store.upsert_activities(batch.activities)
+        if batch.deleted:
+            store.delete_records(batch.deleted, seen_at=options.now)
+        if batch.cursor is not None:
+            store.set_cursor(name, batch.stream, batch.cursor)
+        pulled += len(batch.records) + len(batch.activities)
+        report.counts["records_pulled"] = report.counts.get("records_pulled", 0) + len(batch.records)
+        report.counts["activities_pulled"] = report.counts.get("activities_pulled", 0) + len(batch.activities)
+        if progress:
+            progress(name, pulled)
+
+
+def _execute(
+    store: Store,
+    adapters: Mapping[str, CrmAdapter],
+    plan: Plan,
+    options: SyncOptions,
+    report: SyncReport,
+    run_id: str,
+) -> None:
+    statuses = store.journal_statuses([a.idempotency_key for a in plan.actions])
+    fresh = [a for a in plan.actions if statuses.get(a.idempotency_key) != ActionStatus.APPLIED]
+    store.journal_plan(run_id, fresh, now=options.now)
+    if not options.apply:
+        report.results = [ActionResult(action=a, status=ActionStatus.PLANNED) for a in fresh]
+        return
+    report.results = apply_actions(store, adapters, fresh, run_id=run_id, now=options.now)
+
+
+def apply_actions(
+    store: Store,
+    adapters: Mapping[str, CrmAdapter],
+    actions: Sequence[Action],
+    *,
+    run_id: str,
+    now: datetime,
+) -> list[ActionResult]:
+    """Claim, apply and journal ``actions``; shared by ``sync`` and the webhook worker."""
+    results: list[ActionResult] = []
+    for adapter_name, group in _by_adapter(actions).items():
+        adapter = adapters.get(adapter_name)
+        supported = adapter.supported_actions() if adapter else frozenset()
+        to_send: list[Action] = []
+        for action in group:
+            if action.type not in supported:
+                why = f'adapter "{adapter_name}" cannot {action.type} records (no write endpoint configured)'
+                results.append(ActionResult(action=action, status=ActionStatus.SKIPPED, message=why))
+            elif store.claim_action(action.idempotency_key, run_id, now=now):
+                to_send.append(action)
+        if to_send and adapter is not None:
+            results.extend(_send(adapter, to_send))
+    for result in results:
+        store.journal_result(run_id, result, now=now)
+    return results
+
+
+def _send(adapter: CrmAdapter, actions: Sequence[Action]) -> list[ActionResult]:
+    try:
+        return list(adapter.apply(actions))
+    except ConnectorError as exc:
+        return [ActionResult(action=a, status=ActionStatus.FAILED, message=str(exc)) for a in actions]
+
+
+def _by_adapter(actions: Iterable[Action]) -> dict[str, list[Action]]:
+    grouped: dict[str, list[Action]] = {}
+    for action in actions:
+        grouped.setdefault(action.target.adapter, []).append(action)
+    return grouped
+
+
+def _status_counts(results: Sequence[ActionResult]) -> dict[str, int]:
+    counts = {f"actions_{s.value}": 0 for s in ActionStatus}
+    for result in results:
+        counts[f"actions_{result.status.value}"] += 1
+    return counts
+
+
+def _api_calls(adapters: Mapping[str, CrmAdapter]) -> dict[str, dict[str, int]]:
+    calls: dict[str, dict[str, int]] = {}
+    for name, adapter in adapters.items():
+        counter = getattr(adapter, "api_calls", None)
+        if callable(counter):
+            calls[name] = dict(counter())
+    return calls

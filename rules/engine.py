@@ -1,0 +1,64 @@
+"""One entry point for the whole rules engine: a snapshot and the rule config in, a plan out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from connector.domain import Action, Finding
+from rules.assign.config import AssignmentConfig, TeamConfig
+from rules.calendar.config import CalendarConfig
+from rules.identity.config import IdentityConfig
+from rules.pursuit.config import PursuitRule
+from rules.pursuit.engine import evaluate_pursuit
+from rules.sla.config import SlaRule
+from rules.sla.engine import evaluate_sla
+from rules.snapshot import Plan, Snapshot
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The parts of the config the engine reads, gathered so ``rules/`` never imports the loader."""
+
+    identity: IdentityConfig = IdentityConfig()
+    pursuit: Sequence[PursuitRule] = ()
+    sla: Sequence[SlaRule] = ()
+    calendars: Mapping[str, CalendarConfig] = field(default_factory=dict)
+    teams: Mapping[str, TeamConfig] = field(default_factory=dict)
+    assignment: AssignmentConfig = AssignmentConfig()
+
+
+def evaluate(snapshot: Snapshot, ruleset: RuleSet, now: datetime) -> Plan:
+    """Run every rule on ``snapshot`` as of ``now``; deterministic for equal inputs."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    pursuit_findings, pursuit_actions = evaluate_pursuit(snapshot, ruleset.identity, ruleset.pursuit, now)
+    sla_findings, sla_actions, state = evaluate_sla(
+        snapshot, ruleset.sla, ruleset.calendars, ruleset.teams, ruleset.assignment, now
+    )
+    return Plan(
+        findings=tuple(pursuit_findings) + tuple(sla_findings),
+        actions=_dedupe([*pursuit_actions, *sla_actions]),
+        assignment_state=state,
+    )
+
+
+def _dedupe(actions: Sequence[Action]) -> tuple[Action, ...]:
+    """Drop repeated idempotency keys, and a second reassign of one record (the first rule wins)."""
+    seen: set[str] = set()
+    reassigned: set[object] = set()
+    kept: list[Action] = []
+    for action in actions:
+        if action.idempotency_key in seen:
+            continue
+        if action.type == "reassign":
+            if action.target in reassigned:
+                continue
+            reassigned.add(action.target)
+        seen.add(action.idempotency_key)
+        kept.append(action)
+    return tuple(kept)
+
+
+__all__ = ["Finding", "Plan", "RuleSet", "Snapshot", "evaluate"]

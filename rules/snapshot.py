@@ -1,0 +1,41 @@
+"""What the rules engine sees (a :class:`Snapshot`) and what it returns (a :class:`Plan`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from connector.domain import Action, Activity, Finding, OwnerChange, Record, RecordRef, User
+
+
+@dataclass(frozen=True)
+class Reassignment:
+    """A reassignment crm-referee applied earlier (from the action journal)."""
+
+    record: RecordRef
+    rule: str
+    from_owner: str | None
+    to_owner: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the rules may look at. Built by the pipeline from the state store."""
+
+    users: Mapping[str, User]
+    records: Sequence[Record]
+    activities: Sequence[Activity]
+    owner_changes: Sequence[OwnerChange] = ()
+    reassignments: Sequence[Reassignment] = ()
+    assignment_state: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Findings, the actions they call for, and assignment state to persist (e.g. round-robin pointers)."""
+
+    findings: tuple[Finding, ...] = ()
+    actions: tuple[Action, ...] = ()
+    assignment_state: Mapping[str, str] = field(default_factory=dict)
