@@ -119,7 +119,13 @@ def parse_config(
         config = Config.model_validate(resolved)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, resolved, secret_paths, label)) from None
-    return config.model_copy(update={"source": source}) if source is not None else config
+    if source is None:
+        return config
+    adapters = {
+        name: section.relative_to(source.parent) if isinstance(section, FileAdapterConfig) else section
+        for name, section in config.adapters.items()
+    }
+    return config.model_copy(update={"source": source, "adapters": adapters})
 
 
 def _resolve_vars(

@@ -21,12 +21,12 @@ from rules.snapshot import Plan, Snapshot
 class RuleSet:
     """The parts of the config the engine reads, gathered so ``rules/`` never imports the loader."""
 
-    identity: IdentityConfig = IdentityConfig()
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
     pursuit: Sequence[PursuitRule] = ()
     sla: Sequence[SlaRule] = ()
     calendars: Mapping[str, CalendarConfig] = field(default_factory=dict)
     teams: Mapping[str, TeamConfig] = field(default_factory=dict)
-    assignment: AssignmentConfig = AssignmentConfig()
+    assignment: AssignmentConfig = field(default_factory=AssignmentConfig)
 
 
 def evaluate(snapshot: Snapshot, ruleset: RuleSet, now: datetime) -> Plan:

@@ -71,13 +71,20 @@ def open_store(config: Config) -> Store:
     return Store.open(config.state_url())
 
 
-def build_adapters(config: Config, store: Store, only: list[str] | None = None) -> dict[str, CrmAdapter]:
-    """Instantiate the configured adapters (all, or the ones named in ``only``)."""
+def build_adapters(
+    config: Config, store: Store, only: list[str] | None = None, *, now: datetime | None = None
+) -> dict[str, CrmAdapter]:
+    """Instantiate the configured adapters (all, or the ones named in ``only``).
+
+    With ``now`` (from ``--now``), adapters stamp their writes with that time, so a reproducible
+    run stays reproducible after write-back.
+    """
     from adapters.registry import build_adapter
 
     names = only or list(config.adapters)
+    extra = {"clock": lambda: now} if now is not None else {}
     return {
-        name: build_adapter(name, config.adapter(name), store=store, default_tz=config.referee.timezone)
+        name: build_adapter(name, config.adapter(name), store=store, default_tz=config.referee.timezone, **extra)
         for name in names
     }
 

@@ -82,10 +82,9 @@ def plan_command(
 def _run(config_path, config, do_apply, full, output, now, adapter, break_lock) -> None:  # type: ignore[no-untyped-def]
     store = open_store(config)
     try:
-        adapters = build_adapters(config, store, adapter)
-        options = SyncOptions(
-            now=parse_now(now, config), apply=do_apply, full=full, only=adapter or (), break_lock=break_lock
-        )
+        moment = parse_now(now, config)
+        adapters = build_adapters(config, store, adapter, now=moment if now else None)
+        options = SyncOptions(now=moment, apply=do_apply, full=full, only=adapter or (), break_lock=break_lock)
         report = _with_progress(lambda hook: run_sync(config, store, adapters, options, progress=hook))
     finally:
         store.close()
