@@ -66,6 +66,7 @@ def run_sync(
         try:
             for name, adapter in adapters.items():
                 _pull(store, name, adapter, options, report, progress)
+                _maintain(adapter, options.now)
             snapshot = build_snapshot(store)
             plan = evaluate(snapshot, config.ruleset(), options.now)
             _execute(store, adapters, plan, options, report, run_id)
@@ -123,6 +124,13 @@ def _pull(
         report.counts["activities_pulled"] = report.counts.get("activities_pulled", 0) + len(batch.activities)
         if progress:
             progress(name, pulled)
+
+
+def _maintain(adapter: CrmAdapter, now: datetime) -> None:
+    """Adapters may keep something alive between runs (e.g. Zoho's notification channel)."""
+    maintain = getattr(adapter, "maintain", None)
+    if callable(maintain):
+        maintain(now)
 
 
 def _execute(

@@ -2,16 +2,88 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from connector.config_base import ConfigModel
+from connector.domain import Module
+from connector.durations import Duration
+
+DataCenter = Literal["us", "eu", "in", "au", "jp", "ca", "sa", "cn"]
+ActivityModule = Literal["Calls", "Events", "Tasks"]
+
+# Domain fields a ``fields`` entry may point at a Zoho API name (single-valued text or datetime).
+MAPPABLE_FIELDS = frozenset(
+    {
+        "status",
+        "company",
+        "first_name",
+        "last_name",
+        "website",
+        "tax_id",
+        "country",
+        "city",
+        "account_id",
+        "assigned_at",
+        "emails",
+        "phones",
+    }
+)
 
 
 class ZohoAdapterConfig(ConfigModel):
     kind: Literal["zoho"]
-    data_center: Literal["us", "eu", "in", "au", "jp", "ca", "sa", "cn"] = "us"
+    data_center: DataCenter = "us"
     client_id: SecretStr
     client_secret: SecretStr
-    refresh_token: SecretStr
+    # Optional so ``referee zoho auth`` can run before a refresh token exists.
+    refresh_token: SecretStr | None = None
+    modules: tuple[Module, ...] = (Module.LEADS, Module.CONTACTS, Module.ACCOUNTS, Module.DEALS)
+    activity_modules: tuple[ActivityModule, ...] = ("Calls", "Events", "Tasks")
+    fields: dict[str, str] = Field(default_factory=dict)
+    conflict_tag: str = "referee-conflict"
+    flag_field: str = ""
+    notes: bool = True
+    notify: bool = False
+    trigger_workflows: bool = False
+    max_api_calls: int | None = Field(default=5000, ge=1)
+    poll_deleted: bool = True
+    watch_renew_before: Duration = timedelta(days=1)
+    accounts_url: str | None = None
+    api_domain: str | None = None
+    timeout: float = Field(default=30.0, gt=0)
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - MAPPABLE_FIELDS)
+        if unknown:
+            allowed = ", ".join(sorted(MAPPABLE_FIELDS))
+            raise ValueError(f"unknown domain field {', '.join(unknown)} (map one of: {allowed})")
+        for key, api_name in value.items():
+            if not api_name or "," in api_name or " " in api_name:
+                raise ValueError(f'fields.{key} = "{api_name}" is not a Zoho API name (write e.g. "Tax_ID")')
+        return value
+
+    @field_validator("conflict_tag")
+    @classmethod
+    def _tag_length(cls, value: str) -> str:
+        if not value or len(value) > 25:
+            raise ValueError("a Zoho tag name must be 1-25 characters (shorten conflict_tag)")
+        return value
+
+    @field_validator("accounts_url", "api_domain")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be a URL such as https://accounts.zoho.eu")
+        return value.rstrip("/") if value else value
+
+    @field_validator("modules", "activity_modules")
+    @classmethod
+    def _no_duplicates(cls, value: tuple) -> tuple:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a module twice (remove the duplicate)")
+        return value

@@ -1,66 +1,144 @@
 """Duplicate pursuit (撞单): several reps actively working one customer.
 
-INTERIM (foundation issue): matches on an identical normalized email only. The identity/pursuit
-issue replaces the body; the signature of :func:`evaluate_pursuit` stays.
+Customers come from :func:`rules.identity.resolve`. For each customer, reps who own a record and
+acted on it within ``active_within``, or who acted on a record someone else owns (poaching), are
+pursuers; two or more pursuers make a finding unless they all share an ``allow_shared`` team.
+The rule's policy picks a keeper, and the rule's action flags (and maybe reassigns) the records.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from connector.domain import Action, ActionType, Finding, FindingKind, Record, action_key
+from connector.domain import Action, Finding, FindingKind, RecordRef
 from rules.identity.config import IdentityConfig
+from rules.identity.explain import explain_edges, record_label
+from rules.identity.resolve import Resolution, resolve
+from rules.pursuit.actions import plan_actions
 from rules.pursuit.config import PursuitRule
+from rules.pursuit.policies import POLICIES, Case, Decision
+from rules.pursuit.pursuers import ActivityIndex, Pursuer, active_pursuers, collect_pursuers, ref_key
 from rules.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
 
 
 def evaluate_pursuit(
     snapshot: Snapshot, identity: IdentityConfig, rules: Sequence[PursuitRule], now: datetime
 ) -> tuple[list[Finding], list[Action]]:
+    """Findings and actions for every customer pursued by more than one rep, in a stable order."""
+    if not rules:
+        return [], []
+    resolution = resolve(snapshot.records, identity)
+    if resolution.stats.capped_blocks:
+        log.warning(
+            "identity: %d fuzzy blocks larger than max_block_size=%d were skipped (largest %d records)",
+            resolution.stats.capped_blocks, identity.max_block_size, resolution.stats.largest_capped_block,
+        )
+    index = ActivityIndex.from_snapshot(snapshot, now)
     findings: list[Finding] = []
     actions: list[Action] = []
-    by_email: dict[str, list[Record]] = defaultdict(list)
-    for record in snapshot.records:
-        for email in record.emails:
-            by_email[email.strip().lower()].append(record)
-    last_own_activity: dict[tuple, datetime] = {}
-    for act in snapshot.activities:
-        key = (act.record, act.owner_id)
-        if act.completed and (key not in last_own_activity or act.occurred_at > last_own_activity[key]):
-            last_own_activity[key] = act.occurred_at
-    for rule in rules:
-        for email in sorted(by_email):
-            group = sorted(by_email[email], key=lambda r: (r.adapter, r.module, r.id))
-            pursuers = {
-                r.owner_id: last_own_activity[(r.ref, r.owner_id)]
-                for r in group
-                if r.owner_id and (r.ref, r.owner_id) in last_own_activity
-                and now - last_own_activity[(r.ref, r.owner_id)] <= rule.active_within
-            }
-            if len(pursuers) < 2:
-                continue
-            owners = tuple(sorted(pursuers))
-            keeper = min(owners, key=lambda o: (_first_touch(group, o, snapshot), o))
-            evidence = (f"same email {email} on " + " and ".join(r.id for r in group),) + tuple(
-                f"{o} acted on it last at {pursuers[o]:%Y-%m-%d %H:%M}" for o in owners
-            )
-            finding = Finding(
-                kind=FindingKind.PURSUIT, rule=rule.name, records=tuple(r.ref for r in group),
-                owners=owners, keeper=keeper, customer=email, evidence=evidence, detected_at=now,
-            )
-            findings.append(finding)
-            for record in group:
-                if rule.tag not in record.tags:
-                    actions.append(Action(
-                        type=ActionType.FLAG, target=record.ref, tag=rule.tag, rule=rule.name,
-                        reason=f"{len(owners)} reps pursue {email}",
-                        idempotency_key=action_key(ActionType.FLAG, record.ref, rule.tag),
-                    ))
+    for members in _customers_worth_checking(resolution, index):
+        everyone = collect_pursuers(members, resolution.records, index)
+        if len(everyone) < 2:
+            continue
+        for rule in rules:
+            finding = _judge(resolution, members, everyone, snapshot, rule, now)
+            if finding is not None:
+                findings.append(finding)
+                actions.extend(plan_actions(finding, resolution, members, rule))
     return findings, actions
 
 
-def _first_touch(group: Sequence[Record], owner: str, snapshot: Snapshot) -> datetime:
-    times = [r.assigned_at or r.created_at for r in group if r.owner_id == owner]
-    return min((t for t in times if t is not None), default=datetime.max.replace(tzinfo=None).astimezone())
+def _customers_worth_checking(resolution: Resolution, index: ActivityIndex) -> list[tuple[int, ...]]:
+    """Multi-record customers, plus single records someone other than the owner acted on."""
+    found = list(resolution.groups.values())
+    for i, record in enumerate(resolution.records):
+        if resolution.roots[i] != i or i in resolution.groups:
+            continue
+        acts = index.by_record.get(ref_key(record.adapter, record.module, record.id), ())
+        if any(act.owner_id != record.owner_id for act in acts):
+            found.append((i,))
+    return sorted(found)
+
+
+def _judge(
+    resolution: Resolution, members: tuple[int, ...], everyone: dict[str, Pursuer],
+    snapshot: Snapshot, rule: PursuitRule, now: datetime,
+) -> Finding | None:
+    pursuers = active_pursuers(everyone, now - rule.active_within)
+    if len(pursuers) < 2 or _all_share_a_team(pursuers, snapshot, rule):
+        return None
+    case = Case(pursuers, everyone, resolution.records, members, snapshot.users, rule, now)
+    decision = POLICIES[rule.resolve](case)
+    records = resolution.records
+    matched = explain_edges(resolution.edges.get(members[0], ()), records)
+    pursuit_lines = [_pursuer_sentence(p, case) for p in pursuers]
+    evidence = (*(sentence for _, sentence in matched), *pursuit_lines, _decision_sentence(decision))
+    return Finding(
+        kind=FindingKind.PURSUIT,
+        rule=rule.name,
+        records=tuple(RecordRef(adapter=records[i].adapter, module=records[i].module, id=records[i].id)
+                      for i in members),
+        owners=tuple(p.user for p in pursuers),
+        keeper=decision.keeper,
+        customer=resolution.customer_id(members[0]),
+        evidence=evidence,
+        detected_at=now,
+        details={
+            "customer_name": records[members[0]].display_name,
+            "matches": [{"rule": rule_name, "evidence": sentence} for rule_name, sentence in matched],
+            "pursuers": {p.user: _pursuer_details(p, case) for p in pursuers},
+            "policy": rule.resolve,
+            "decision": decision.reason,
+        },
+    )
+
+
+def _all_share_a_team(pursuers: Sequence[Pursuer], snapshot: Snapshot, rule: PursuitRule) -> bool:
+    if not rule.allow_shared:
+        return False
+    for team in rule.allow_shared:
+        if all((u := snapshot.users.get(p.user)) is not None and team in u.teams for p in pursuers):
+            return True
+    return False
+
+
+def _day(when: datetime | None) -> str:
+    return f"{when:%Y-%m-%d}" if when is not None else "never"
+
+
+def _pursuer_sentence(p: Pursuer, case: Case) -> str:
+    parts = []
+    if p.owned:
+        owned = ", ".join(record_label(case.records[i]) for i in p.owned)
+        parts.append(f"{case.name(p.user)} owns {owned}" + (
+            f" and last acted on it {_day(p.last_own)}" if p.last_own else " (no own activity)"
+        ))
+    for i, act in p.poached:
+        record = case.records[i]
+        parts.append(
+            f"{case.name(p.user)} logged a {act.kind} on {record_label(record)} owned by "
+            f"{case.name(record.owner_id) if record.owner_id else 'nobody'} on {_day(act.occurred_at)} (poaching)"
+        )
+    return "; ".join(parts)
+
+
+def _pursuer_details(p: Pursuer, case: Case) -> dict[str, object]:
+    return {
+        "owns": [record_label(case.records[i]) for i in p.owned],
+        "first_touch": p.first_touch.isoformat() if p.first_touch else None,
+        "last_own_activity": p.last_own.isoformat() if p.last_own else None,
+        "poaching": [
+            {"record": record_label(case.records[i]), "activity": act.id, "at": act.occurred_at.isoformat()}
+            for i, act in p.poached
+        ],
+    }
+
+
+def _decision_sentence(decision: Decision) -> str:
+    if decision.keeper is None:
+        return f"no keeper ({decision.reason})"
+    return f"keeper {decision.keeper} ({decision.reason})"

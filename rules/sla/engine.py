@@ -1,19 +1,31 @@
-"""Missed follow-up SLAs.
+"""Missed follow-up SLAs on business calendars, with escalation ladders and fair reassignment.
 
-INTERIM (foundation issue): first contact within wall-clock hours only. The SLA issue replaces
-the body; the signature of :func:`evaluate_sla` stays.
+For each ``[[rules.sla]]`` and each matching record: find when the clock started, measure the
+business time since (on the rule's calendar), pick the highest ladder step reached, and turn it
+into a finding plus flag / reassign / pool actions, each with one explanatory note.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
-from connector.domain import Action, ActionType, Finding, FindingKind, action_key
+from connector.domain import Action, ActionType, Finding, FindingKind, Record, action_key, stable_hash
+from connector.durations import format_duration
+from rules.assign.assigner import Assigner
 from rules.assign.config import AssignmentConfig, TeamConfig
+from rules.assign.fields import FieldMatcher
+from rules.calendar.clock import Clock, build_clock
 from rules.calendar.config import CalendarConfig
 from rules.sla.config import SlaRule
+from rules.sla.explain import Breach
+from rules.sla.history import ClockStart, OwnershipHistory, RefKey, ref_key
+from rules.sla.touches import Touches, index_touches
 from rules.snapshot import Snapshot
+
+_US = timedelta(microseconds=1)
+rule_text = lru_cache(maxsize=1024)(format_duration)
 
 
 def evaluate_sla(
@@ -24,33 +36,222 @@ def evaluate_sla(
     assignment: AssignmentConfig,
     now: datetime,
 ) -> tuple[list[Finding], list[Action], dict[str, str]]:
+    """Findings and actions for every SLA rule, plus the assignment pointers to persist."""
+    if not rules:
+        return [], [], dict(snapshot.assignment_state)
+    records = sorted(snapshot.records, key=lambda r: (r.adapter, r.module, r.id))
+    history = OwnershipHistory(snapshot.owner_changes, snapshot.reassignments)
+    starts = {ref_key(r): start for r in records if r.owner_id and (start := history.clock_start(r))}
+    kind_sets = list(dict.fromkeys(frozenset(rule.counts) for rule in rules))
+    owners = {key: (r.owner_id, starts[key].at) for r in records if (key := ref_key(r)) in starts}
+    touches = dict(zip(kind_sets, index_touches(snapshot.activities, owners, kind_sets, now), strict=True))
+    clocks: dict[str | None, Clock] = {}
+    decider = _Decider(
+        Assigner(teams, assignment, snapshot.users, records, snapshot.assignment_state, now), history
+    )
+    pools = {rule.pool_owner for rule in rules if rule.pool_owner}
     findings: list[Finding] = []
-    actions: list[Action] = []
-    first_own: dict[tuple, datetime] = {}
-    for act in snapshot.activities:
-        key = (act.record, act.owner_id)
-        if act.completed and act.kind != "note" and (key not in first_own or act.occurred_at < first_own[key]):
-            first_own[key] = act.occurred_at
     for rule in rules:
-        if rule.first_activity_within is None:
-            continue
-        for record in sorted(snapshot.records, key=lambda r: (r.adapter, r.id)):
-            start = record.assigned_at or record.created_at
-            if record.module != rule.module or start is None or record.owner_id is None:
+        if rule.calendar not in clocks:
+            clocks[rule.calendar] = build_clock(rule.calendar, calendars)
+        clock = clocks[rule.calendar]
+        judge = _Judge(rule, clock, starts, touches[frozenset(rule.counts)], now)
+        matches = FieldMatcher(rule.when)
+        for record in records:
+            if record.module != rule.module or record.owner_id in pools or not matches(record):
                 continue
-            due = start + rule.first_activity_within
-            touched = first_own.get((record.ref, record.owner_id))
-            if now <= due or (touched is not None and start <= touched <= due):
-                continue
-            findings.append(Finding(
-                kind=FindingKind.SLA, rule=rule.name, records=(record.ref,), owners=(record.owner_id,),
-                evidence=(f"assigned {start:%Y-%m-%d %H:%M}, no call or meeting by {due:%Y-%m-%d %H:%M}",),
-                due_at=due, breached_at=due, detected_at=now,
-            ))
-            if rule.tag not in record.tags:
-                actions.append(Action(
-                    type=ActionType.FLAG, target=record.ref, tag=rule.tag, rule=rule.name,
-                    reason=f"first contact due {due:%Y-%m-%d %H:%M} was missed",
-                    idempotency_key=action_key(ActionType.FLAG, record.ref, rule.tag),
-                ))
-    return findings, actions, dict(snapshot.assignment_state)
+            breach = judge(record)
+            if breach is not None:
+                finding = _finding(breach, now)
+                findings.append(decider.decide(breach, finding))
+    return findings, decider.actions, decider.assigner.state
+
+
+class _Judge:
+    """Measures one rule on one record; returns the ladder step reached, if any."""
+
+    def __init__(
+        self,
+        rule: SlaRule,
+        clock: Clock,
+        starts: Mapping[RefKey, ClockStart],
+        touches: Touches,
+        now: datetime,
+    ) -> None:
+        self.rule, self.clock, self.starts, self.touches, self.now = rule, clock, starts, touches, now
+        self.now_pos = clock.position(now)
+        self.ladder = [(step.after // _US, step) for step in rule.ladder]
+        self.first_after = self.ladder[0][0]
+        self.status = rule.in_status_for.status.casefold() if rule.in_status_for else None
+
+    def __call__(self, record: Record) -> Breach | None:
+        rule, key = self.rule, ref_key(record)
+        start = self.starts.get(key)
+        if rule.in_status_for is not None:
+            if record.status is None or record.status.casefold() != self.status:
+                return None
+            start = _status_since(record) or start
+            if start is None:
+                return None
+            since, last = start.at, None
+        elif start is None:
+            return None
+        elif rule.first_activity_within is not None:
+            if key in self.touches.first:
+                return None
+            since, last = start.at, None
+        else:
+            last = self.touches.last.get(key)
+            since = last.occurred_at if last is not None else start.at
+        elapsed = self.now_pos - self.clock.position(since)
+        if elapsed < self.first_after:
+            return None
+        index = max(i for i, (after, _) in enumerate(self.ladder) if after <= elapsed)
+        return Breach(
+            rule=rule,
+            record=record,
+            clock=self.clock,
+            start=start,
+            since=since,
+            elapsed=timedelta(microseconds=elapsed),
+            step=self.ladder[index][1],
+            step_index=index,
+            due_at=self.clock.add(since, rule.threshold),
+            last=last,
+        )
+
+
+def _status_since(record: Record) -> ClockStart | None:
+    """When the record entered its status: ``extra["status_changed_at"]`` if the CRM gives it."""
+    value = record.extra.get("status_changed_at")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            value = None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return ClockStart(value, "status_changed_at")
+    if record.created_at is not None:
+        return ClockStart(record.created_at, "created_at")
+    return None
+
+
+def _finding(breach: Breach, now: datetime) -> Finding:
+    rule, clock, record = breach.rule, breach.clock, breach.record
+    return Finding(
+        kind=FindingKind.SLA,
+        rule=rule.name,
+        records=(breach.ref,),
+        owners=(record.owner_id,) if record.owner_id else (),
+        evidence=breach.evidence,
+        due_at=breach.due_at,
+        breached_at=breach.due_at if breach.breached else None,
+        detected_at=now,
+        details={
+            "sla": rule.kind,
+            "calendar": clock.name,
+            "clock_start": breach.start.at.isoformat(),
+            "clock_start_source": breach.start.source,
+            "counted_from": breach.since.isoformat(),
+            "threshold": rule_text(rule.threshold),
+            "business_time_elapsed": format_duration(breach.elapsed),
+            "business_seconds_elapsed": int(breach.elapsed.total_seconds()),
+            "step": breach.step_index + 1,
+            "step_after": rule_text(breach.step.after),
+            "do": breach.step.do,
+        },
+    )
+
+
+class _Decider:
+    """Turns breaches into actions; one reassignment and one flag per record and tag per run."""
+
+    def __init__(self, assigner: Assigner, history: OwnershipHistory) -> None:
+        self.assigner, self.history = assigner, history
+        self.actions: list[Action] = []
+        self._moved: set[RefKey] = set()
+        self._flagged: set[tuple[RefKey, str]] = set()
+
+    def decide(self, breach: Breach, finding: Finding) -> Finding:
+        rule, record = breach.rule, breach.record
+        decision = stable_hash(finding.fingerprint, breach.since.astimezone(UTC).isoformat(), breach.step.do)
+        do, why = breach.step.do, ""
+        if do in ("reassign", "pool") and ref_key(record) in self._moved:
+            return _with(finding, outcome="already moved by an earlier rule in this run")
+        if do == "reassign":
+            done = self.history.reassignments(record, rule.name)
+            if done >= rule.max_reassignments:
+                limit = rule.max_reassignments
+                why = f"already reassigned {done} time(s) by this rule (max_reassignments = {limit})"
+            else:
+                exclude = {record.owner_id, self.history.just_lost(record)} - {None}
+                pick = self.assigner.pick(rule.assign_to, record, exclude)
+                if pick.user_id is not None:
+                    self._move(breach, pick.user_id, pick.reason, decision, ActionType.REASSIGN)
+                    return _with(finding, outcome=pick.reason, new_owner=pick.user_id)
+                why = pick.reason
+            do = "pool" if rule.pool_owner else "flag"
+        if do == "pool":
+            pool = rule.pool_owner or ""  # SlaRule validation guarantees one for "pool"
+            text = f"moved to the public pool ({pool})" + (f" because {why}" if why else "")
+            self._move(breach, pool, text, decision, ActionType.REASSIGN)
+            return _with(finding, outcome=text, new_owner=pool)
+        return self._flag(breach, finding, decision, why)
+
+    def _flag(self, breach: Breach, finding: Finding, decision: str, why: str) -> Finding:
+        rule, record = breach.rule, breach.record
+        outcome = "flagged" + (f" because {why}" if why else "")
+        mark = (ref_key(record), rule.tag)
+        if rule.tag in record.tags or mark in self._flagged:
+            return _with(finding, outcome=f"already flagged {rule.tag}" + (f"; {why}" if why else ""))
+        self._flagged.add(mark)
+        key = action_key(ActionType.FLAG, breach.ref, rule.tag, decision)
+        self.actions.append(
+            Action(
+                type=ActionType.FLAG,
+                target=breach.ref,
+                tag=rule.tag,
+                rule=rule.name,
+                reason=f"{outcome}: {breach.summary}",
+                idempotency_key=key,
+            )
+        )
+        self._note(breach, key, f"Flagged {rule.tag}" + (f" ({why})" if why else ""))
+        return _with(finding, outcome=outcome)
+
+    def _move(self, breach: Breach, new_owner: str, how: str, decision: str, type_: ActionType) -> None:
+        record = breach.record
+        self._moved.add(ref_key(record))
+        self.assigner.transfer(record, new_owner)
+        key = action_key(type_, breach.ref, f"{breach.step.do}:{record.owner_id}", decision)
+        self.actions.append(
+            Action(
+                type=type_,
+                target=breach.ref,
+                previous_owner_id=record.owner_id,
+                new_owner_id=new_owner,
+                rule=breach.rule.name,
+                reason=f"{how}: {breach.summary}",
+                idempotency_key=key,
+            )
+        )
+        self._note(breach, key, f"Reassigned from {record.owner_id} to {new_owner}: {how}")
+
+    def _note(self, breach: Breach, main_key: str, what: str) -> None:
+        if not breach.rule.notes:
+            return
+        self.actions.append(
+            Action(
+                type=ActionType.NOTE,
+                target=breach.ref,
+                rule=breach.rule.name,
+                text=f"crm-referee: {breach.summary}. {what}.",
+                reason=what,
+                idempotency_key=action_key(ActionType.NOTE, breach.ref, main_key),
+            )
+        )
+
+
+def _with(finding: Finding, **extra: str) -> Finding:
+    return finding.model_copy(update={"details": {**finding.details, **extra}})
+

@@ -116,7 +116,7 @@ def test_models_are_frozen(tmp_path: Path) -> None:
 
 
 def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="config.toml: not valid TOML"):
+    with pytest.raises(ConfigError, match=r"config\.toml: not valid TOML"):
         load_config(write(tmp_path, "[referee\n"))
 
 

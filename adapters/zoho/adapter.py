@@ -1,0 +1,251 @@
+"""``ZohoAdapter``: the :class:`CrmAdapter` and :class:`WebhookSource` for Zoho CRM v8.
+
+It composes the small parts (``auth`` → ``client`` → ``wire``/``writes``/``watch``) and owns
+the per-run state: the call counter, the budget and the cached integration-user id.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from adapters.zoho.auth import KeyValue, TokenManager
+from adapters.zoho.client import ZohoClient
+from adapters.zoho.config import ZohoAdapterConfig
+from adapters.zoho.watch import load_channel
+from adapters.zoho.wire import (
+    ACTIVITY_FIELDS,
+    fields_for,
+    format_time,
+    parse_notification,
+    parse_time,
+    to_activities,
+    to_deleted_ref,
+    to_record,
+    to_user,
+)
+from adapters.zoho.writes import SUPPORTED, Writer
+from connector.domain import Action, ActionResult, Module, Record, RecordRef, User, stable_hash
+from connector.errors import ConfigError, WebhookRejectedError
+from connector.http import CallBudget, HttpClient
+from connector.protocol import InboundEvent, PullBatch
+
+# Cursors stay this far behind the run's start, so a clock difference with Zoho loses nothing.
+CURSOR_OVERLAP = timedelta(minutes=1)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ZohoAdapter:
+    """Pull users, records and activities; apply actions; verify watch notifications."""
+
+    def __init__(
+        self,
+        name: str,
+        config: ZohoAdapterConfig,
+        *,
+        store: KeyValue | None = None,
+        default_tz: str = "UTC",
+        clock: Callable[[], datetime] = _utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.name = name
+        self.config = config
+        self.store = store
+        self.default_tz = default_tz
+        self.clock = clock
+        try:
+            self._fields = {m: fields_for(m, config.fields) for m in Module}
+        except ValueError as exc:
+            raise ConfigError(f"adapters.{name}.fields: {exc} (map fewer fields)") from None
+        self.http = HttpClient(
+            "zoho",
+            timeout=config.timeout,
+            sleep=sleep,
+            session=session,
+            budget=CallBudget(config.max_api_calls),
+        )
+        self.tokens = TokenManager(name, config, self.http, store, clock)
+        self.client = ZohoClient(self.http, self.tokens)
+        self._integration_user: str | None = None
+        self._integration_user_known = False
+
+    # --- reporting -------------------------------------------------------------------------
+
+    def api_calls(self) -> dict[str, int]:
+        """API calls made so far, per endpoint label (e.g. ``{"GET /Leads": 12}``)."""
+        return dict(sorted(self.http.calls.items()))
+
+    def supported_actions(self) -> frozenset[str]:
+        return SUPPORTED
+
+    def maintain(self, now: datetime) -> str:
+        """Once per sync: renew the notification channel before it expires."""
+        from adapters.zoho.watch import renew_if_due
+
+        if self.store is None:
+            return "not-enabled"
+        return renew_if_due(self, self.store, now)
+
+    # --- pull ------------------------------------------------------------------------------
+
+    def integration_user_id(self) -> str | None:
+        """The CRM user behind the refresh token (``GET /users?type=CurrentUser``), once per run."""
+        if not self._integration_user_known:
+            me = next(iter(self.client.iter_users("CurrentUser")), None)
+            self._integration_user = str(me["id"]) if me and me.get("id") else None
+            self._integration_user_known = True
+        return self._integration_user
+
+    def pull_users(self) -> Sequence[User]:
+        return [to_user(raw) for raw in self.client.iter_users()]
+
+    def pull(self, cursors: Mapping[str, str], *, full: bool = False) -> Iterator[PullBatch]:
+        """One stream per module (plus ``<module>/deleted``); each cursor is the run start minus overlap."""
+        started = self.clock()
+        watermark = format_time(started - CURSOR_OVERLAP)
+        me = self.integration_user_id()
+        for module in self.config.modules:
+            since = None if full else parse_time(cursors.get(module.value))
+            pages = self.client.iter_record_pages(module.value, self._fields[module], since)
+            yield from _with_cursor(
+                module.value,
+                (
+                    PullBatch(
+                        module.value,
+                        records=[
+                            to_record(self.name, module, raw, self.config.fields, integration_user_id=me)
+                            for raw in page
+                        ],
+                    )
+                    for page in pages
+                ),
+                watermark,
+            )
+            if self.config.poll_deleted:
+                yield from self._pull_deleted(module, cursors, watermark)
+        for activity_module in self.config.activity_modules:
+            since = None if full else parse_time(cursors.get(activity_module))
+            pages = self.client.iter_record_pages(activity_module, ACTIVITY_FIELDS[activity_module], since)
+            yield from _with_cursor(
+                activity_module,
+                (
+                    PullBatch(activity_module, activities=self._activities(activity_module, page, started))
+                    for page in pages
+                ),
+                watermark,
+            )
+
+    def _pull_deleted(
+        self, module: Module, cursors: Mapping[str, str], watermark: str
+    ) -> Iterator[PullBatch]:
+        stream = f"{module.value}/deleted"
+        since = parse_time(cursors.get(stream))
+        if since is None:  # first run: nothing we hold can have been deleted yet
+            yield PullBatch(stream, cursor=watermark)
+            return
+        pages = self.client.iter_deleted_pages(module.value, since)
+        yield from _with_cursor(
+            stream,
+            (
+                PullBatch(stream, deleted=[to_deleted_ref(self.name, module, raw) for raw in page])
+                for page in pages
+            ),
+            watermark,
+        )
+
+    def _activities(self, activity_module: str, page: Iterable[Mapping[str, Any]], now: datetime) -> list:
+        out = []
+        for raw in page:
+            out += to_activities(
+                self.name,
+                activity_module,
+                raw,
+                now=now,
+                default_tz=self.default_tz,
+                modules=self.config.modules,
+            )
+        return out
+
+    # --- write -----------------------------------------------------------------------------
+
+    def apply(self, actions: Sequence[Action]) -> Sequence[ActionResult]:
+        return Writer(self.client, self.config, self.clock).apply(actions)
+
+    # --- webhooks --------------------------------------------------------------------------
+
+    def verify_inbound(self, headers: Mapping[str, str], body: bytes) -> InboundEvent:
+        """Check the channel token (constant time) against the one stored when the channel was enabled."""
+        try:
+            payload = json.loads(body)
+            note = parse_notification(payload)
+        except (ValueError, KeyError, TypeError):
+            raise WebhookRejectedError(
+                "zoho: not a Zoho watch notification (expected JSON with ids)", status=400
+            ) from None
+        channel = load_channel(self.store, self.name) if self.store is not None else None
+        if channel is None:
+            raise WebhookRejectedError(
+                f"zoho: no notification channel is enabled for {self.name} (run `referee zoho watch`)",
+                status=401,
+            )
+        same_channel = hmac.compare_digest(note.channel_id.encode(), channel.channel_id.encode())
+        same_token = hmac.compare_digest(note.token.encode(), channel.token.encode())
+        if not (same_channel and same_token):
+            raise WebhookRejectedError("zoho: notification token or channel does not match", status=401)
+        refs: list[RecordRef] = []
+        if note.module in {m.value for m in self.config.modules}:
+            refs = [RecordRef(adapter=self.name, module=Module(note.module), id=i) for i in note.ids]
+        return InboundEvent(
+            event_id=f"zoho:{note.channel_id}:{note.server_time}:{stable_hash(*sorted(note.ids))}",
+            record_refs=refs,
+            meta={
+                "adapter": self.name,
+                "module": note.module,
+                "operation": note.operation,
+                "channel_id": note.channel_id,
+                "ids": ",".join(note.ids),
+            },
+        )
+
+    def fetch_records(self, refs: Sequence[RecordRef]) -> Sequence[Record]:
+        """Current state of ``refs`` (one GET per module and 100 ids); deleted ones are simply absent."""
+        me = self.integration_user_id()
+        by_module: dict[Module, list[str]] = {}
+        for ref in refs:
+            by_module.setdefault(ref.module, [])
+            if ref.id not in by_module[ref.module]:
+                by_module[ref.module].append(ref.id)
+        records: list[Record] = []
+        for module, ids in by_module.items():
+            for raw in self.client.get_by_ids(module.value, ids, self._fields[module]):
+                records.append(to_record(self.name, module, raw, self.config.fields, integration_user_id=me))
+        return records
+
+
+def _with_cursor(stream: str, batches: Iterator[PullBatch], cursor: str) -> Iterator[PullBatch]:
+    """Pass batches through, putting ``cursor`` on the last one (or on an empty one) once the stream ends."""
+    previous: PullBatch | None = None
+    for batch in batches:
+        if previous is not None:
+            yield previous
+        previous = batch
+    if previous is None:
+        yield PullBatch(stream, cursor=cursor)
+    else:
+        yield PullBatch(
+            stream,
+            records=previous.records,
+            activities=previous.activities,
+            deleted=previous.deleted,
+            cursor=cursor,
+        )

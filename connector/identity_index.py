@@ -1,0 +1,257 @@
+"""Identity keys in the store, and the one-record ``check``: known customer? owner? conflict?
+
+``refresh_keys`` writes each record's blocking keys (``rules.identity.keys``) to the indexed
+``identity_keys`` table, plus a ``("customer", id)`` key when a full resolution is given.
+``check`` looks a candidate's keys up by index, compares only the records found with the match
+rules, expands them to their customers and applies the first pursuit rule to say who pursues and
+who would keep the customer — without resolving the whole store again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import and_, delete, insert, select, tuple_
+
+from connector.config import Config
+from connector.domain import Module, Record, RecordRef
+from connector.errors import UsageError
+from connector.store import Store, schema
+from rules.identity.config import IdentityConfig
+from rules.identity.explain import edge_sentence, record_label
+from rules.identity.features import FeatureExtractor
+from rules.identity.keys import FUZZY_SUFFIX, blocking_keys
+from rules.identity.match import match_pair
+from rules.identity.resolve import Resolution, customer_id_for, resolve
+from rules.pursuit.config import PursuitRule
+from rules.pursuit.policies import POLICIES, Case
+from rules.pursuit.pursuers import ActivityIndex, active_pursuers, collect_pursuers
+from rules.snapshot import Snapshot
+
+_keys = schema.identity_keys
+CUSTOMER_KEY = "customer"
+_CHUNK = 500
+CANDIDATE_FIELDS = (
+    "adapter", "module", "id", "owner_id", "company", "email", "emails", "phone", "phones", "website",
+    "domain", "tax_id", "country", "city", "first_name", "last_name", "account_id", "extra",
+)
+
+
+class CheckRecord(BaseModel):
+    adapter: str
+    module: str
+    id: str
+    owner_id: str | None
+    matched: bool
+    """True for records that matched the candidate directly (others belong to the same customer)."""
+
+
+class CheckCustomer(BaseModel):
+    customer: str
+    records: list[CheckRecord]
+    owners: list[str]
+    pursued: bool
+    pursuers: list[str]
+    keeper: str | None
+
+
+class CheckVerdict(BaseModel):
+    known: bool
+    customers: list[CheckCustomer]
+    conflict: bool
+    evidence: list[str]
+    skipped_keys: list[str] = []
+    """Fuzzy name tokens shared by more than ``max_block_size`` records (too common to block on)."""
+
+
+def refresh_keys(
+    store: Store, records: Sequence[Record], identity: IdentityConfig, resolution: Resolution | None = None
+) -> int:
+    """Replace the identity keys of ``records``; with ``resolution``, also their customer ids.
+
+    Returns the number of key rows written.
+    """
+    extractor = FeatureExtractor(identity)
+    customer_of: dict[tuple[str, str, str], str] = {}
+    if resolution is not None:
+        for i, record in enumerate(resolution.records):
+            customer_of[(record.adapter, record.module.value, record.id)] = resolution.customer_id(i)
+    rows: list[dict[str, str]] = []
+    for record in records:
+        ident = (record.adapter, record.module.value, record.id)
+        keys = blocking_keys(extractor.extract(record), identity.match)
+        if ident in customer_of:
+            keys.append((CUSTOMER_KEY, customer_of[ident]))
+        rows.extend(
+            {"adapter": ident[0], "module": ident[1], "record_id": ident[2], "key_type": t, "key_value": v}
+            for t, v in keys
+        )
+    with store._write() as conn:
+        for (adapter, module), ids in _group((r.adapter, r.module.value, r.id) for r in records):
+            for start in range(0, len(ids), _CHUNK):
+                conn.execute(delete(_keys).where(and_(
+                    _keys.c.adapter == adapter, _keys.c.module == module,
+                    _keys.c.record_id.in_(ids[start : start + _CHUNK]),
+                )))
+        for start in range(0, len(rows), 5_000):
+            conn.execute(insert(_keys), rows[start : start + 5_000])
+    return len(rows)
+
+
+def rebuild_keys(store: Store, identity: IdentityConfig) -> Resolution:
+    """Resolve every stored record and rewrite all identity keys (after a full sync)."""
+    records = store.load_records()
+    resolution = resolve(records, identity)
+    with store._write() as conn:
+        conn.execute(delete(_keys))
+    refresh_keys(store, resolution.records, identity, resolution)
+    return resolution
+
+
+def candidate_record(candidate: Mapping[str, Any]) -> Record:
+    """The ``--record`` JSON as a :class:`Record` (``email``/``phone`` may be a string or a list)."""
+    unknown = sorted(set(candidate) - set(CANDIDATE_FIELDS))
+    if unknown:
+        raise UsageError(f"unknown field(s) {', '.join(unknown)} in --record (known: {', '.join(CANDIDATE_FIELDS)})")
+    values = dict(candidate)
+    emails = _as_list(values.pop("email", None)) + _as_list(values.pop("emails", None))
+    phones = _as_list(values.pop("phone", None)) + _as_list(values.pop("phones", None))
+    domain = values.pop("domain", None)
+    values.setdefault("website", domain)
+    values.setdefault("adapter", "check")
+    values.setdefault("module", Module.LEADS.value)
+    values.setdefault("id", "candidate")
+    try:
+        return Record(emails=tuple(emails), phones=tuple(phones), **values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))
+        raise UsageError(f"--record is not a valid record ({problems})") from None
+
+
+def check(store: Store, candidate: Mapping[str, Any], config: Config, now: datetime) -> CheckVerdict:
+    """Is ``candidate`` a known customer, who owns and pursues it, would it create a conflict?"""
+    identity = config.identity
+    rule = config.rules.pursuit[0] if config.rules.pursuit else PursuitRule(name="default")
+    record = candidate_record(candidate)
+    extractor = FeatureExtractor(identity)
+    features = extractor.extract(record)
+    refs, skipped = _lookup(store, blocking_keys(features, identity.match), identity.max_block_size)
+    evidence: list[str] = []
+    matched: list[Record] = []
+    for other in store.load_records(refs=sorted(refs, key=str)):
+        if (other.adapter, other.module, other.id) == (record.adapter, record.module, record.id):
+            continue
+        other_features = extractor.extract(other)
+        for match_rule in identity.match:
+            fields = match_pair(match_rule, features, other_features, record, other)
+            if fields is not None:
+                matched.append(other)
+                evidence.append(edge_sentence(fields, ["candidate", record_label(other)]))
+                break
+    customers = _customers(store, matched, record.owner_id, rule, now)
+    conflict = any(c.pursued and _conflicts(c, record.owner_id) for c in customers)
+    return CheckVerdict(
+        known=bool(matched), customers=customers, conflict=conflict, evidence=evidence, skipped_keys=skipped
+    )
+
+
+def _conflicts(customer: CheckCustomer, owner: str | None) -> bool:
+    if owner is None:
+        return len(customer.pursuers) >= 2
+    return any(p != owner for p in customer.pursuers)
+
+
+def _lookup(store: Store, keys: Sequence[tuple[str, str]], cap: int) -> tuple[set[RecordRef], list[str]]:
+    found: set[RecordRef] = set()
+    skipped: list[str] = []
+    columns = (_keys.c.adapter, _keys.c.module, _keys.c.record_id)
+    with store._read() as conn:
+        for key_type, key_value in keys:
+            query = select(*columns).where(_keys.c.key_type == key_type, _keys.c.key_value == key_value)
+            fuzzy = key_type.endswith(FUZZY_SUFFIX)
+            rows = conn.execute(query.limit(cap + 1) if fuzzy else query).all()
+            if fuzzy and len(rows) > cap:
+                skipped.append(f"{key_type}{key_value}")
+                continue
+            found.update(RecordRef(adapter=a, module=Module(m), id=i) for a, m, i in rows)
+    return found, skipped
+
+
+def _customers(
+    store: Store, matched: Sequence[Record], owner: str | None, rule: PursuitRule, now: datetime
+) -> list[CheckCustomer]:
+    if not matched:
+        return []
+    idents = [(r.adapter, r.module.value, r.id) for r in matched]
+    with store._read() as conn:
+        customer_of: dict[tuple[str, str, str], str] = {}
+        for start in range(0, len(idents), _CHUNK):
+            rows = conn.execute(select(_keys.c.adapter, _keys.c.module, _keys.c.record_id, _keys.c.key_value).where(
+                _keys.c.key_type == CUSTOMER_KEY,
+                tuple_(_keys.c.adapter, _keys.c.module, _keys.c.record_id).in_(idents[start : start + _CHUNK]),
+            ))
+            customer_of.update({(a, m, i): v for a, m, i, v in rows})
+        ids = sorted(set(customer_of.values()))
+        members: dict[str, set[RecordRef]] = {}
+        for start in range(0, len(ids), _CHUNK):
+            rows = conn.execute(select(_keys.c.adapter, _keys.c.module, _keys.c.record_id, _keys.c.key_value).where(
+                _keys.c.key_type == CUSTOMER_KEY, _keys.c.key_value.in_(ids[start : start + _CHUNK])
+            ))
+            for a, m, i, v in rows:
+                members.setdefault(v, set()).add(RecordRef(adapter=a, module=Module(m), id=i))
+    for record in matched:  # records stored before a full resolution are their own customer
+        ident = (record.adapter, record.module.value, record.id)
+        if ident not in customer_of:
+            members.setdefault(customer_id_for(record), set()).add(record.ref)
+    all_refs = sorted({ref for refs in members.values() for ref in refs}, key=str)
+    records = {r.ref: r for r in store.load_records(refs=all_refs)}
+    snapshot = Snapshot(
+        users={u.id: u for u in store.load_users()},
+        records=list(records.values()),
+        activities=store.load_activities(records=all_refs),
+        owner_changes=store.load_owner_changes(records=all_refs),
+    )
+    index = ActivityIndex.from_snapshot(snapshot, now)
+    matched_refs = {r.ref for r in matched}
+    out: list[CheckCustomer] = []
+    for customer in sorted(members):
+        group = [records[ref] for ref in sorted(members[customer], key=str) if ref in records]
+        everyone = collect_pursuers(range(len(group)), group, index)
+        pursuers = active_pursuers(everyone, now - rule.active_within)
+        keeper = None
+        if len(pursuers) >= 2:
+            case = Case(pursuers, everyone, group, range(len(group)), snapshot.users, rule, now)
+            keeper = POLICIES[rule.resolve](case).keeper
+        elif pursuers:
+            keeper = pursuers[0].user
+        out.append(CheckCustomer(
+            customer=customer,
+            records=[
+                CheckRecord(adapter=r.adapter, module=r.module.value, id=r.id, owner_id=r.owner_id,
+                            matched=r.ref in matched_refs)
+                for r in group
+            ],
+            owners=sorted({r.owner_id for r in group if r.owner_id}),
+            pursued=bool(pursuers),
+            pursuers=[p.user for p in pursuers],
+            keeper=keeper,
+        ))
+    return out
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def _group(idents: Iterable[tuple[str, str, str]]) -> list[tuple[tuple[str, str], list[str]]]:
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for adapter, module, record_id in idents:
+        grouped.setdefault((adapter, module), []).append(record_id)
+    return sorted(grouped.items())

@@ -1,0 +1,27 @@
+"""What every request handler of one app instance shares (kept on ``app.state.referee``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from connector.config import Config
+from connector.inbox import Inbox
+from connector.protocol import CrmAdapter
+from connector.server.metrics import Metrics
+from connector.store import Store
+
+
+@dataclass
+class ServerState:
+    config: Config
+    store: Store
+    adapters: Mapping[str, CrmAdapter]
+    inbox: Inbox
+    metrics: Metrics
+
+
+def get_state(request: Request) -> ServerState:
+    return request.app.state.referee

@@ -1,0 +1,91 @@
+"""Forward-only schema migrations, applied in order inside one transaction.
+
+To change the schema, append ``(n, upgrade_vn)`` to :data:`MIGRATIONS` and put any new tables in
+``schema.py`` (in a ``V<n>_TABLES`` tuple). A migration takes a Connection inside an open
+transaction and must not commit. Released migrations are never edited.
+
+``apply_migrations`` serialises concurrent callers: PostgreSQL takes a transaction-scoped advisory
+lock keyed by the current schema, and SQLite runs inside ``BEGIN IMMEDIATE`` (see ``base.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, func, insert, inspect, select, text
+
+from connector.errors import StateError
+from connector.store import schema
+
+Migration = Callable[[Connection], None]
+
+
+def upgrade_v1(conn: Connection) -> None:
+    """Foundation: users, records, activities, owner changes, cursors, runs, lock, journal, kv."""
+    for table in schema.V1_TABLES:
+        table.create(conn, checkfirst=True)
+
+
+def upgrade_v2(conn: Connection) -> None:
+    """Identity keys: blocking keys per record, so ``referee check`` finds candidates by index."""
+    for table in schema.V2_TABLES:
+        table.create(conn, checkfirst=True)
+
+
+def upgrade_v3(conn: Connection) -> None:
+    """Webhook inbox: events committed before ``referee serve`` answers 202 (server issue)."""
+    for table in schema.V3_TABLES:
+        table.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[tuple[int, Migration]] = [
+    (1, upgrade_v1),
+    (2, upgrade_v2),
+    (3, upgrade_v3),
+]
+
+
+def current_version() -> int:
+    """The schema version this code writes (the last migration's number)."""
+    return MIGRATIONS[-1][0]
+
+
+def read_version(conn: Connection) -> int:
+    """The version stored in the database; 0 when it was never migrated."""
+    if not inspect(conn).has_table(schema.schema_version.name):
+        return 0
+    return conn.execute(select(func.max(schema.schema_version.c.version))).scalar() or 0
+
+
+def apply_migrations(conn: Connection, *, now: datetime | None = None) -> list[int]:
+    """Bring the schema to :func:`current_version`; returns the versions applied (often none)."""
+    _check_order()
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext('crm-referee migrate ' || current_schema()))")
+        )
+    schema.schema_version.create(conn, checkfirst=True)
+    found = read_version(conn)
+    target = current_version()
+    if found > target:
+        raise StateError(
+            f"the state store has schema version {found}, newer than this crm-referee understands "
+            f"({target}); upgrade crm-referee or point [referee] state at another store"
+        )
+    applied: list[int] = []
+    for version, upgrade in MIGRATIONS:
+        if version <= found:
+            continue
+        upgrade(conn)
+        conn.execute(
+            insert(schema.schema_version).values(version=version, applied_at=now or datetime.now(UTC))
+        )
+        applied.append(version)
+    return applied
+
+
+def _check_order() -> None:
+    versions = [v for v, _ in MIGRATIONS]
+    if versions != list(range(1, len(versions) + 1)):
+        raise StateError(f"MIGRATIONS must be numbered 1, 2, 3, ... without gaps (found {versions})")

@@ -1,0 +1,190 @@
+"""Runs, the run lock (one sync per store), per-stream cursors and the small key/value store."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, exc, insert, select, update
+
+from connector.errors import StateError, SyncLockedError
+from connector.store import schema
+from connector.store.base import StoreBase, upsert
+
+_LOCK_NAME = "sync"
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One row of the run history (``referee runs``, ``/readyz``)."""
+
+    run_id: str
+    mode: str
+    adapters: tuple[str, ...]
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+class RunStore(StoreBase):
+    # --- the run lock ---------------------------------------------------------------------
+
+    @contextmanager
+    def run_lock(self, holder: str, now: datetime, *, break_lock: bool = False) -> Iterator[None]:
+        """Hold the store's single sync lock for the ``with`` block.
+
+        The lock is a row whose primary key makes a second INSERT fail atomically, in any process,
+        on SQLite and PostgreSQL. It is released on exit, also on exceptions; a process killed
+        while holding it leaves the row behind, which ``break_lock=True`` removes first.
+        """
+        token = uuid.uuid4().hex
+        lock = schema.run_lock
+        if break_lock:
+            with self._write() as conn:
+                conn.execute(delete(lock).where(lock.c.name == _LOCK_NAME))
+        for _attempt in range(3):
+            try:
+                with self._write() as conn:
+                    conn.execute(
+                        insert(lock).values(name=_LOCK_NAME, token=token, holder=holder, acquired_at=now)
+                    )
+                break
+            except exc.IntegrityError:
+                with self._read() as conn:
+                    held = conn.execute(
+                        select(lock.c.holder, lock.c.acquired_at).where(lock.c.name == _LOCK_NAME)
+                    ).first()
+                if held is not None:  # else it was released in between: try again
+                    raise SyncLockedError(
+                        f"another sync is running since {held.acquired_at} ({held.holder}); "
+                        "if that process is gone, run with --break-lock"
+                    ) from None
+        else:
+            raise StateError("could not take the sync lock: it changed hands three times in a row; retry")
+        try:
+            yield
+        finally:
+            with self._write() as conn:
+                conn.execute(delete(lock).where(lock.c.name == _LOCK_NAME, lock.c.token == token))
+
+    def lock_holder(self) -> tuple[str, datetime] | None:
+        """Who holds the sync lock and since when, or ``None`` (for status pages)."""
+        lock = schema.run_lock
+        with self._read() as conn:
+            held = conn.execute(
+                select(lock.c.holder, lock.c.acquired_at).where(lock.c.name == _LOCK_NAME)
+            ).first()
+        return None if held is None else (held.holder, held.acquired_at)
+
+    # --- runs -----------------------------------------------------------------------------
+
+    def start_run(self, *, mode: str, adapters: Sequence[str], now: datetime) -> str:
+        """Record a started run; the id sorts by start time (``20261127T100000-<random>``)."""
+        run_id = f"{now.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+        with self._write() as conn:
+            conn.execute(
+                insert(schema.runs).values(
+                    run_id=run_id,
+                    mode=mode,
+                    adapters=json.dumps(list(adapters)),
+                    started_at=now,
+                    status="running",
+                )
+            )
+        return run_id
+
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        now: datetime,
+        status: str,
+        counts: Mapping[str, int],
+        error: str | None = None,
+    ) -> None:
+        runs = schema.runs
+        with self._write() as conn:
+            result = conn.execute(
+                update(runs)
+                .where(runs.c.run_id == run_id)
+                .values(
+                    finished_at=now,
+                    status=status,
+                    counts=json.dumps(dict(counts), sort_keys=True),
+                    error=error,
+                )
+            )
+            if result.rowcount != 1:
+                raise StateError(f'run "{run_id}" is not in the state store (was it started with start_run?)')
+
+    def list_runs(self, limit: int = 20) -> list[RunInfo]:
+        """The latest runs first."""
+        runs = schema.runs
+        query = select(runs).order_by(runs.c.started_at.desc(), runs.c.run_id.desc()).limit(limit)
+        with self._read() as conn:
+            return [
+                RunInfo(
+                    run_id=row.run_id,
+                    mode=row.mode,
+                    adapters=tuple(json.loads(row.adapters)),
+                    started_at=row.started_at,
+                    finished_at=row.finished_at,
+                    status=row.status,
+                    counts=json.loads(row.counts) if row.counts else {},
+                    error=row.error,
+                )
+                for row in conn.execute(query)
+            ]
+
+    # --- cursors --------------------------------------------------------------------------
+
+    def get_cursors(self, adapter: str) -> dict[str, str]:
+        cursors = schema.cursors
+        with self._read() as conn:
+            rows = conn.execute(select(cursors.c.stream, cursors.c.value).where(cursors.c.adapter == adapter))
+            return {stream: value for stream, value in rows}
+
+    def set_cursor(self, adapter: str, stream: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                upsert(self.dialect, schema.cursors, ("adapter", "stream")),
+                {"adapter": adapter, "stream": stream, "value": value},
+            )
+
+    def clear_cursors(self, adapter: str) -> None:
+        """Forget every cursor of ``adapter`` (the next pull is a full one)."""
+        with self._write() as conn:
+            conn.execute(delete(schema.cursors).where(schema.cursors.c.adapter == adapter))
+
+    # --- key/value ------------------------------------------------------------------------
+
+    def get_value(self, namespace: str, key: str) -> str | None:
+        kv = schema.kv
+        with self._read() as conn:
+            return conn.execute(
+                select(kv.c.value).where(kv.c.namespace == namespace, kv.c.key == key)
+            ).scalar_one_or_none()
+
+    def set_value(self, namespace: str, key: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                upsert(self.dialect, schema.kv, ("namespace", "key")),
+                {"namespace": namespace, "key": key, "value": value},
+            )
+
+    def get_values(self, namespace: str) -> dict[str, str]:
+        kv = schema.kv
+        with self._read() as conn:
+            rows = conn.execute(select(kv.c.key, kv.c.value).where(kv.c.namespace == namespace))
+            return {key: value for key, value in rows}
+
+    def delete_value(self, namespace: str, key: str) -> None:
+        kv = schema.kv
+        with self._write() as conn:
+            conn.execute(delete(kv).where(kv.c.namespace == namespace, kv.c.key == key))

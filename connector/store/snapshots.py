@@ -1,0 +1,275 @@
+"""The latest snapshot of users, records and activities per adapter, and observed owner changes."""
+
+from __future__ import annotations
+
+import gc
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, delete, func, insert, select, tuple_
+
+from connector.domain import Activity, OwnerChange, Record, RecordRef, User
+from connector.store import codec, schema
+from connector.store.base import StoreBase, chunks, upsert
+
+WRITE_CHUNK = 1_000  # rows per executemany and ids per IN (...) list
+
+_records = schema.records
+_activities = schema.activities
+_changes = schema.owner_changes
+_RECORD_COLUMNS = [_records.c[name] for name in codec.RECORD_FIELDS]
+_RECORD_ORDER = (_records.c.adapter, _records.c.module, _records.c.id)
+
+
+class SnapshotStore(StoreBase):
+    # --- users ----------------------------------------------------------------------------
+
+    def upsert_users(self, adapter: str, users: Sequence[User]) -> None:
+        rows = list({user.id: codec.user_to_row(adapter, user) for user in users}.values())
+        stmt = upsert(self.dialect, schema.users, ("adapter", "id"))
+        with self._write() as conn:
+            for chunk in chunks(rows, WRITE_CHUNK):
+                conn.execute(stmt, list(chunk))
+
+    def load_users(self, adapter: str | None = None) -> list[User]:
+        query = select(schema.users).order_by(schema.users.c.adapter, schema.users.c.id)
+        if adapter is not None:
+            query = query.where(schema.users.c.adapter == adapter)
+        with self._read() as conn:
+            return [codec.row_to_user(row) for row in conn.execute(query)]
+
+    # --- records --------------------------------------------------------------------------
+
+    def upsert_records(self, records: Sequence[Record], *, seen_at: datetime) -> list[OwnerChange]:
+        """Insert or replace records; return (and keep) the owner changes this reveals.
+
+        A record seen for the first time is not an owner change. ``seen_at`` is our clock: it
+        dates the owner changes (the fallback for ``assigned_at``) and guards ``delete_records``.
+        """
+        changes: list[OwnerChange] = []
+        stmt = upsert(self.dialect, _records, ("adapter", "module", "id"))
+        with self._write() as conn:
+            for chunk in chunks(records, WRITE_CHUNK):
+                owners = _stored_owners(conn, [(r.adapter, r.module.value, r.id) for r in chunk])
+                rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+                found: list[OwnerChange] = []
+                for record in chunk:
+                    key = (record.adapter, record.module.value, record.id)
+                    if key in owners and owners[key] != record.owner_id:
+                        found.append(
+                            OwnerChange(
+                                record=record.ref,
+                                old_owner_id=owners[key],
+                                new_owner_id=record.owner_id,
+                                seen_at=seen_at,
+                            )
+                        )
+                    owners[key] = record.owner_id
+                    rows[key] = codec.record_to_row(record, seen_at)
+                if found:
+                    conn.execute(insert(_changes), [_change_row(c) for c in found])
+                conn.execute(stmt, list(rows.values()))
+                changes.extend(found)
+        return changes
+
+    def delete_records(self, refs: Sequence[RecordRef], *, seen_at: datetime) -> None:
+        """Remove records with their activities and owner changes.
+
+        A record stored after ``seen_at`` is kept: a late deletion notice must not remove a
+        record that a newer pull brought back.
+        """
+        with self._write() as conn:
+            for (adapter, module), ids in _group(refs):
+                for chunk in chunks(ids, WRITE_CHUNK):
+                    gone = list(
+                        conn.execute(
+                            select(_records.c.id).where(
+                                _records.c.adapter == adapter,
+                                _records.c.module == module,
+                                _records.c.id.in_(chunk),
+                                _records.c.seen_at <= seen_at,
+                            )
+                        ).scalars()
+                    )
+                    if not gone:
+                        continue
+                    conn.execute(
+                        delete(_records).where(
+                            _records.c.adapter == adapter,
+                            _records.c.module == module,
+                            _records.c.id.in_(gone),
+                        )
+                    )
+                    conn.execute(
+                        delete(_activities).where(
+                            _activities.c.record_adapter == adapter,
+                            _activities.c.record_module == module,
+                            _activities.c.record_id.in_(gone),
+                        )
+                    )
+                    conn.execute(
+                        delete(_changes).where(
+                            _changes.c.adapter == adapter,
+                            _changes.c.module == module,
+                            _changes.c.record_id.in_(gone),
+                        )
+                    )
+
+    def load_records(
+        self, adapter: str | None = None, refs: Sequence[RecordRef] | None = None
+    ) -> list[Record]:
+        """Records in key order; ``refs`` limits them to those records (missing ones are absent)."""
+        rows: list[Any] = []
+        with gc_paused(), self._read() as conn:
+            if refs is None:
+                query = select(*_RECORD_COLUMNS).order_by(*_RECORD_ORDER)
+                if adapter is not None:
+                    query = query.where(_records.c.adapter == adapter)
+                rows = conn.execute(query).all()
+            else:
+                for (ref_adapter, module), ids in _group(refs):
+                    if adapter is not None and ref_adapter != adapter:
+                        continue
+                    for chunk in chunks(ids, WRITE_CHUNK):
+                        query = select(*_RECORD_COLUMNS).where(
+                            _records.c.adapter == ref_adapter,
+                            _records.c.module == module,
+                            _records.c.id.in_(chunk),
+                        )
+                        rows.extend(conn.execute(query))
+                rows.sort(key=lambda row: (row.adapter, row.module, row.id))
+            return [codec.row_to_record(row) for row in rows]
+
+    def iter_records(self, adapter: str | None = None, batch: int = 10_000) -> Iterator[Record]:
+        """Stream records in key order, ``batch`` per query (keyset paging; no long transaction)."""
+        after: tuple[str, str, str] | None = None
+        while True:
+            query = select(*_RECORD_COLUMNS).order_by(*_RECORD_ORDER).limit(batch)
+            if adapter is not None:
+                query = query.where(_records.c.adapter == adapter)
+            if after is not None:
+                query = query.where(tuple_(*_RECORD_ORDER) > tuple_(*after))
+            with gc_paused(), self._read() as conn:
+                rows = conn.execute(query).all()
+                batch_records = [codec.row_to_record(row) for row in rows]
+            yield from batch_records
+            if len(rows) < batch:
+                return
+            last = rows[-1]
+            after = (last.adapter, last.module, last.id)
+
+    def count_records(self, adapter: str | None = None) -> int:
+        query = select(func.count()).select_from(_records)
+        if adapter is not None:
+            query = query.where(_records.c.adapter == adapter)
+        with self._read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    # --- activities and owner changes -----------------------------------------------------
+
+    def upsert_activities(self, activities: Sequence[Activity]) -> None:
+        rows = list({(a.adapter, a.id): codec.activity_to_row(a) for a in activities}.values())
+        stmt = upsert(self.dialect, _activities, ("adapter", "id"))
+        with self._write() as conn:
+            for chunk in chunks(rows, WRITE_CHUNK):
+                conn.execute(stmt, list(chunk))
+
+    def load_activities(
+        self, adapter: str | None = None, records: Sequence[RecordRef] | None = None
+    ) -> list[Activity]:
+        """Activities by time; ``records`` limits them to activities on those records."""
+        with self._read() as conn:
+            rows = list(_select_by_record(conn, select(_activities), adapter, records, _ACTIVITY_KEYS))
+        rows.sort(key=lambda row: (row.occurred_at, row.adapter, row.id))
+        return [codec.row_to_activity(row) for row in rows]
+
+    def load_owner_changes(
+        self, adapter: str | None = None, records: Sequence[RecordRef] | None = None
+    ) -> list[OwnerChange]:
+        """Owner changes in the order they were seen."""
+        with self._read() as conn:
+            rows = list(_select_by_record(conn, select(_changes), adapter, records, _CHANGE_KEYS))
+        rows.sort(key=lambda row: (row.seen_at, row.seq))
+        return [codec.row_to_owner_change(row) for row in rows]
+
+
+_ACTIVITY_KEYS = (_activities.c.record_adapter, _activities.c.record_module, _activities.c.record_id)
+_CHANGE_KEYS = (_changes.c.adapter, _changes.c.module, _changes.c.record_id)
+
+
+def _select_by_record(
+    conn: Connection,
+    query: Select[Any],
+    adapter: str | None,
+    records: Sequence[RecordRef] | None,
+    keys: tuple[Any, Any, Any],
+) -> Iterable[Any]:
+    """Rows of ``query`` filtered by the adapter of the record and, if given, the records."""
+    adapter_col, module_col, id_col = keys
+    if records is None:
+        if adapter is not None:
+            query = query.where(adapter_col == adapter)
+        yield from conn.execute(query)
+        return
+    for (ref_adapter, module), ids in _group(records):
+        if adapter is not None and ref_adapter != adapter:
+            continue
+        for chunk in chunks(ids, WRITE_CHUNK):
+            yield from conn.execute(
+                query.where(and_(adapter_col == ref_adapter, module_col == module, id_col.in_(chunk)))
+            )
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many acyclic objects.
+
+    Each collection walks every live object, so building a million records with it on costs
+    more than building them; records, tuples and dicts form no cycles, so nothing leaks.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _stored_owners(
+    conn: Connection, keys: Sequence[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], str | None]:
+    """The stored owner of each (adapter, module, id) that is already in the store."""
+    groups: defaultdict[tuple[str, str], list[str]] = defaultdict(list)
+    for adapter, module, id_ in keys:
+        groups[(adapter, module)].append(id_)
+    owners: dict[tuple[str, str, str], str | None] = {}
+    for (adapter, module), ids in groups.items():
+        query = select(_records.c.id, _records.c.owner_id).where(
+            _records.c.adapter == adapter, _records.c.module == module, _records.c.id.in_(ids)
+        )
+        for id_, owner_id in conn.execute(query):
+            owners[(adapter, module, id_)] = owner_id
+    return owners
+
+
+def _group(refs: Iterable[RecordRef]) -> list[tuple[tuple[str, str], list[str]]]:
+    """Record ids grouped by (adapter, module), deduplicated, in a stable order."""
+    groups: defaultdict[tuple[str, str], dict[str, None]] = defaultdict(dict)
+    for ref in refs:
+        groups[(ref.adapter, ref.module.value)][ref.id] = None
+    return [(key, list(ids)) for key, ids in sorted(groups.items())]
+
+
+def _change_row(change: OwnerChange) -> dict[str, Any]:
+    return {
+        "adapter": change.record.adapter,
+        "module": change.record.module.value,
+        "record_id": change.record.id,
+        "old_owner_id": change.old_owner_id,
+        "new_owner_id": change.new_owner_id,
+        "seen_at": change.seen_at,
+    }

@@ -1,0 +1,171 @@
+"""Pick the next owner of a record: round robin, smooth weighted round robin or least loaded.
+
+Pure and deterministic: the result depends only on the config, the snapshot, the persisted
+pointers (``Snapshot.assignment_state``) and ``now``. Each pick updates open-record loads and
+pointers at once, so several picks within one evaluation stay fair and respect capacity.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from connector.domain import Record, User
+from rules.assign.config import AssignmentConfig, TeamConfig
+from rules.assign.fields import FieldMatcher
+
+TEAM_PREFIX = "team:"
+
+
+@dataclass(frozen=True)
+class Pick:
+    """The chosen owner, or ``None`` with the reason nobody could take the record."""
+
+    user_id: str | None
+    reason: str
+    team: str | None = None
+
+
+class Assigner:
+    def __init__(
+        self,
+        teams: Mapping[str, TeamConfig],
+        config: AssignmentConfig,
+        users: Mapping[str, User],
+        records: Iterable[Record],
+        state: Mapping[str, str],
+        now: datetime,
+    ) -> None:
+        self._teams = teams
+        self._users = users
+        self._now = now
+        self._closed = frozenset(s.casefold() for s in config.closed_statuses)
+        self._load: Counter[str] = Counter(
+            r.owner_id for r in records if r.owner_id and not self.is_closed(r.status)
+        )
+        self._by_email = {u.email.casefold(): u.id for u in users.values() if u.email}
+        zone = ZoneInfo(config.timezone)
+        self._away: dict[str, list[tuple[datetime, datetime]]] = {}
+        for entry in config.unavailable:
+            self._away.setdefault(self.resolve(entry.user), []).append(entry.window(zone))
+        self._routes = [(FieldMatcher(route.when), route.team) for route in config.route]
+        self._state = dict(state)
+        self._weights: dict[str, dict[str, int]] = {}
+
+    @property
+    def state(self) -> dict[str, str]:
+        """Pointers to persist: the input state with this run's updates."""
+        out = dict(self._state)
+        for team, current in self._weights.items():
+            out[f"weighted:{team}"] = json.dumps(current, sort_keys=True, separators=(",", ":"))
+        return out
+
+    def is_closed(self, status: str | None) -> bool:
+        return status is not None and status.casefold() in self._closed
+
+    def load(self, user_id: str) -> int:
+        return self._load[user_id]
+
+    def resolve(self, member: str) -> str:
+        """A user id for a member written as an id or an email (unknown emails stay as written)."""
+        return self._by_email.get(member.casefold(), member) if "@" in member else member
+
+    def team_for(self, record: Record) -> str | None:
+        """Territory routing: the team of the first ``[[assignment.route]]`` that matches."""
+        return next((team for matches, team in self._routes if matches(record)), None)
+
+    def pick(self, target: str | None, record: Record, exclude: Collection[str] = ()) -> Pick:
+        """Choose an owner for ``record`` from ``"team:<name>"``, a user, or (``None``) the routes."""
+        if target is None:
+            team = self.team_for(record)
+            if team is None:
+                return Pick(None, "no [[assignment.route]] matches this record")
+            return self._pick_team(team, exclude)
+        if target.startswith(TEAM_PREFIX):
+            return self._pick_team(target.removeprefix(TEAM_PREFIX), exclude)
+        user = self.resolve(target)
+        why = self.ineligible(user, exclude, None)
+        if why:
+            return Pick(None, f"{target} cannot take it: {why}")
+        return Pick(user, f"assigned to {user} as configured")
+
+    def transfer(self, record: Record, new_owner: str) -> None:
+        """Book a decided move so that later picks in this run see the new loads."""
+        if self.is_closed(record.status):
+            return
+        if record.owner_id:
+            self._load[record.owner_id] -= 1
+        self._load[new_owner] += 1
+
+    def ineligible(self, user_id: str, exclude: Collection[str], capacity: int | None) -> str | None:
+        """Why ``user_id`` may not receive a record now, or ``None`` when they may."""
+        user = self._users.get(user_id)
+        if user is None:
+            return "is not a known CRM user"
+        if not user.active:
+            return "is inactive"
+        if user_id in exclude:
+            return "just lost this record"
+        for start, end in self._away.get(user_id, ()):
+            if start <= self._now < end:
+                return f"is unavailable until {end:%Y-%m-%d %H:%M %Z}"
+        if capacity is not None and self._load[user_id] >= capacity:
+            return f"is at capacity ({self._load[user_id]} open, max {capacity})"
+        return None
+
+    def _pick_team(self, name: str, exclude: Collection[str]) -> Pick:
+        team = self._teams.get(name)
+        if team is None:
+            return Pick(None, f'there is no team "{name}"', name)
+        written = {self.resolve(m): m for m in team.members}
+        members = list(written)
+        reasons = {m: self.ineligible(m, exclude, team.max_open) for m in members}
+        eligible = [m for m in members if reasons[m] is None]
+        if not eligible:
+            why = "; ".join(f"{m} {reasons[m]}" for m in members) or "it has no members"
+            return Pick(None, f"nobody in team {name} can take it: {why}", name)
+        if team.strategy == "weighted":
+            weights = {m: team.weight(written[m]) for m in members}
+            chosen = self._weighted(name, weights, eligible)
+            how = f"smooth weighted round robin in team {name} (weight {weights[chosen]})"
+        elif team.strategy == "least-loaded":
+            chosen = min(
+                eligible,
+                key=lambda m: (self._load[m], _after(members, self._state.get(f"least-loaded:{name}"), m)),
+            )
+            self._state[f"least-loaded:{name}"] = chosen
+            how = f"least loaded in team {name} ({self._load[chosen]} open)"
+        else:
+            last = self._state.get(f"round-robin:{name}")
+            chosen = min(eligible, key=lambda m: _after(members, last, m))
+            self._state[f"round-robin:{name}"] = chosen
+            how = f"round robin in team {name}"
+        return Pick(chosen, f"assigned to {chosen} by {how}", name)
+
+    def _weighted(self, name: str, weights: Mapping[str, int], eligible: list[str]) -> str:
+        members = list(weights)
+        current = self._weights.get(name)
+        if current is None:
+            try:
+                stored = json.loads(self._state.get(f"weighted:{name}", "{}"))
+            except ValueError:
+                stored = {}
+            current = {m: int(stored.get(m, 0)) for m in members}
+            self._weights[name] = current
+        for member in members:
+            current.setdefault(member, 0)
+        for member in eligible:
+            current[member] += weights[member]
+        chosen = max(eligible, key=lambda m: (current[m], -members.index(m)))
+        current[chosen] -= sum(weights[m] for m in eligible)
+        return chosen
+
+
+def _after(members: list[str], last: str | None, member: str) -> int:
+    """Position of ``member`` in the rotation that starts just after ``last``."""
+    start = members.index(last) + 1 if last in members else 0
+    return (members.index(member) - start) % len(members)
