@@ -73,6 +73,7 @@ def main() -> None:
         timed("count_records", lambda: store.count_records("bench"))
         loaded = timed("load_records (all)", lambda: store.load_records("bench"))
         assert len(loaded) == n
+        del loaded
         timed("iter_records (all, batch 10k)", lambda: sum(1 for _ in store.iter_records("bench")))
         changed = make_records(n // 10, owner_shift=1)
         changes = timed(

@@ -28,7 +28,7 @@ from rules.calendar.config import CalendarConfig
 from rules.engine import RuleSet
 from rules.identity.config import IdentityConfig
 from rules.pursuit.config import PursuitRule
-from rules.sla.config import SlaRule
+from rules.sla.config import SlaRule, validate_references
 
 AdapterConfig = Annotated[
     FileAdapterConfig | ZohoAdapterConfig | WebhookAdapterConfig, Field(discriminator="kind")
@@ -119,6 +119,9 @@ def parse_config(
         config = Config.model_validate(resolved)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, resolved, secret_paths, label)) from None
+    problems = validate_references(config.rules.sla, config.calendars, config.teams, config.assignment)
+    if problems:
+        raise ConfigError("\n".join(f"{label}: {problem}" for problem in problems))
     if source is None:
         return config
     adapters = {
@@ -161,7 +164,7 @@ def _describe(exc: ValidationError, raw: Any, secrets: set, label: str) -> str:
             message = "unknown key (check its spelling; config.example.toml lists every key)"
         elif error["type"] == "missing":
             message = "is required but missing"
-        elif value is not _MISSING and loc not in secrets and not message.startswith('"'):
+        elif _is_scalar(value) and loc not in secrets and not message.startswith('"'):
             message = f"{_show(value)}: {message}"
         lines.append(f"{label}: {where}: {message}")
     return "\n".join(lines)
@@ -191,12 +194,12 @@ def _lookup(raw: Any, loc: tuple[str | int, ...]) -> Any:
     return node
 
 
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool))
+
+
 def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, (dict, list)):
-        return type(value).__name__
-    return repr(value)
+    return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
 def _dotted(path: tuple[str | int, ...]) -> str:

@@ -1,4 +1,4 @@
-"""Durations as admins write them in config: ``"90m"``, ``"24h"``, ``"7d"``, ``"1d12h"``."""
+"""Durations as admins write them in config: ``"90m"``, ``"24h"``, ``"7d"``, ``"1d12h"``, ``"500ms"``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, PlainSerializer
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)(w|d|h|m|s)")
-_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|w|d|h|m|s)")
+_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
 
 
 def parse_duration(text: str) -> timedelta:
@@ -24,13 +24,16 @@ def parse_duration(text: str) -> timedelta:
 def format_duration(value: timedelta) -> str:
     """Render a timedelta the way config writes it (``"1d12h"``, ``"90m"`` → ``"1h30m"``)."""
     total = int(value.total_seconds())
+    millis = round(value.total_seconds() * 1000) - total * 1000
     if total == 0:
-        return "0s"
+        return f"{millis}ms" if millis else "0s"
     parts = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         count, total = divmod(total, size)
         if count:
             parts.append(f"{count}{unit}")
+    if millis:
+        parts.append(f"{millis}ms")
     return "".join(parts)
 
 

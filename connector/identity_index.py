@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import and_, delete, insert, select, tuple_
+from sqlalchemy import and_, bindparam, delete, insert, or_, select
 
 from connector.config import Config
-from connector.domain import Module, Record, RecordRef
+from connector.domain import Module, Record, RecordRef, User
 from connector.errors import UsageError
 from connector.store import Store, schema
 from rules.identity.config import IdentityConfig
@@ -131,8 +131,15 @@ def candidate_record(candidate: Mapping[str, Any]) -> Record:
         raise UsageError(f"--record is not a valid record ({problems})") from None
 
 
-def check(store: Store, candidate: Mapping[str, Any], config: Config, now: datetime) -> CheckVerdict:
-    """Is ``candidate`` a known customer, who owns and pursues it, would it create a conflict?"""
+def check(
+    store: Store, candidate: Mapping[str, Any], config: Config, now: datetime,
+    users: Mapping[str, User] | None = None,
+) -> CheckVerdict:
+    """Is ``candidate`` a known customer, who owns and pursues it, would it create a conflict?
+
+    ``users`` (id → User) saves reading every user from the store on each call (the server
+    keeps them); without it they are loaded.
+    """
     identity = config.identity
     rule = config.rules.pursuit[0] if config.rules.pursuit else PursuitRule(name="default")
     record = candidate_record(candidate)
@@ -151,7 +158,7 @@ def check(store: Store, candidate: Mapping[str, Any], config: Config, now: datet
                 matched.append(other)
                 evidence.append(edge_sentence(fields, ["candidate", record_label(other)]))
                 break
-    customers = _customers(store, matched, record.owner_id, rule, now)
+    customers = _customers(store, matched, rule, now, users)
     conflict = any(c.pursued and _conflicts(c, record.owner_id) for c in customers)
     return CheckVerdict(
         known=bool(matched), customers=customers, conflict=conflict, evidence=evidence, skipped_keys=skipped
@@ -168,12 +175,17 @@ def _lookup(store: Store, keys: Sequence[tuple[str, str]], cap: int) -> tuple[se
     found: set[RecordRef] = set()
     skipped: list[str] = []
     columns = (_keys.c.adapter, _keys.c.module, _keys.c.record_id)
+    exact = [(t, v) for t, v in keys if not t.endswith(FUZZY_SUFFIX)]
+    fuzzy = [(t, v) for t, v in keys if t.endswith(FUZZY_SUFFIX)]
     with store._read() as conn:
-        for key_type, key_value in keys:
+        if exact:  # one statement; each OR term is an index lookup on (key_type, key_value)
+            terms = [and_(_keys.c.key_type == t, _keys.c.key_value == v) for t, v in exact]
+            rows = conn.execute(select(*columns).where(or_(*terms))).all()
+            found.update(RecordRef(adapter=a, module=Module(m), id=i) for a, m, i in rows)
+        for key_type, key_value in fuzzy:  # capped per token: common tokens are skipped, not scanned
             query = select(*columns).where(_keys.c.key_type == key_type, _keys.c.key_value == key_value)
-            fuzzy = key_type.endswith(FUZZY_SUFFIX)
-            rows = conn.execute(query.limit(cap + 1) if fuzzy else query).all()
-            if fuzzy and len(rows) > cap:
+            rows = conn.execute(query.limit(cap + 1)).all()
+            if len(rows) > cap:
                 skipped.append(f"{key_type}{key_value}")
                 continue
             found.update(RecordRef(adapter=a, module=Module(m), id=i) for a, m, i in rows)
@@ -181,19 +193,22 @@ def _lookup(store: Store, keys: Sequence[tuple[str, str]], cap: int) -> tuple[se
 
 
 def _customers(
-    store: Store, matched: Sequence[Record], owner: str | None, rule: PursuitRule, now: datetime
+    store: Store, matched: Sequence[Record], rule: PursuitRule, now: datetime,
+    users: Mapping[str, User] | None,
 ) -> list[CheckCustomer]:
     if not matched:
         return []
     idents = [(r.adapter, r.module.value, r.id) for r in matched]
     with store._read() as conn:
         customer_of: dict[tuple[str, str, str], str] = {}
-        for start in range(0, len(idents), _CHUNK):
-            rows = conn.execute(select(_keys.c.adapter, _keys.c.module, _keys.c.record_id, _keys.c.key_value).where(
-                _keys.c.key_type == CUSTOMER_KEY,
-                tuple_(_keys.c.adapter, _keys.c.module, _keys.c.record_id).in_(idents[start : start + _CHUNK]),
-            ))
-            customer_of.update({(a, m, i): v for a, m, i, v in rows})
+        by_record = select(_keys.c.key_value).where(  # primary-key prefix lookups, one per record
+            _keys.c.adapter == bindparam("a"), _keys.c.module == bindparam("m"),
+            _keys.c.record_id == bindparam("i"), _keys.c.key_type == CUSTOMER_KEY,
+        )
+        for a, m, i in idents:
+            value = conn.execute(by_record, {"a": a, "m": m, "i": i}).scalar()
+            if value is not None:
+                customer_of[(a, m, i)] = value
         ids = sorted(set(customer_of.values()))
         members: dict[str, set[RecordRef]] = {}
         for start in range(0, len(ids), _CHUNK):
@@ -209,7 +224,7 @@ def _customers(
     all_refs = sorted({ref for refs in members.values() for ref in refs}, key=str)
     records = {r.ref: r for r in store.load_records(refs=all_refs)}
     snapshot = Snapshot(
-        users={u.id: u for u in store.load_users()},
+        users=users if users is not None else {u.id: u for u in store.load_users()},
         records=list(records.values()),
         activities=store.load_activities(records=all_refs),
         owner_changes=store.load_owner_changes(records=all_refs),

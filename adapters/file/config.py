@@ -90,3 +90,12 @@ class FileAdapterConfig(ConfigModel):
         if self.path.is_absolute():
             return self
         return self.model_copy(update={"path": base / self.path})
+
+
+def describe(config: FileAdapterConfig) -> list[str]:
+    """Lines for ``referee validate``."""
+    mapped = [s for s in ("users", "records", "activities") if config.columns.for_stream(s)]
+    lines = [f"folder {config.path} ({config.format})"]
+    if mapped:
+        lines.append(f"column maps for {', '.join(mapped)}")
+    return lines

@@ -87,3 +87,17 @@ class ZohoAdapterConfig(ConfigModel):
         if len(set(value)) != len(value):
             raise ValueError("lists a module twice (remove the duplicate)")
         return value
+
+
+def describe(config: ZohoAdapterConfig) -> list[str]:
+    """Lines for ``referee validate`` (never a secret)."""
+    from adapters.zoho.auth import accounts_url
+
+    writes = "notes, tags" + (f", field {config.flag_field}" if config.flag_field else "") + ", change_owner"
+    return [
+        f"data center {config.data_center} (token from {accounts_url(config)})",
+        f"modules {', '.join(config.modules)}; activities from {', '.join(config.activity_modules)}",
+        f"writes: {writes}; workflows {'triggered' if config.trigger_workflows else 'not triggered'}",
+        f"budget {config.max_api_calls or 'unlimited'} API calls per run",
+        "refresh token: set" if config.refresh_token else "refresh token: missing (run `referee zoho auth`)",
+    ]

@@ -120,7 +120,7 @@ def _companies(rng: random.Random, count: int) -> list[_Company]:
             brand = _unique(rng, lambda: "".join(rng.choice(CN_CHARS) for _ in range(rng.choice((2, 3, 4)))), used)
             out.append(_Company(i, True, brand, trade, rng.choice(CN_CITIES), f"{_ascii(rng)}.com.cn", _uscc(rng)))
         else:
-            brand = _unique(rng, lambda: "".join(rng.choice(EN_SYLLABLES) for _ in range(rng.choice((2, 3)))).title(), used)
+            brand = _unique(rng, lambda: "".join(rng.choice(EN_SYLLABLES) for _ in range(rng.choice((2, 3, 3, 4)))).title(), used)
             trade = rng.choice(EN_INDUSTRY)
             out.append(_Company(i, False, brand, trade, rng.choice(EN_CITIES), f"{brand.lower()}{i}.com", None))
     return out

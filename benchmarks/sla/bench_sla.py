@@ -32,6 +32,7 @@ STATUSES = ("New", "Not Contacted", "Contacted", "Qualification", "Converted", "
 KINDS = (ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING, ActivityKind.NOTE, ActivityKind.TASK)
 _REC_FIELDS = set(Record.model_fields)
 _ACT_FIELDS = set(Activity.model_fields)
+_REF_FIELDS = set(RecordRef.model_fields)
 
 
 def _mix(i: int, salt: int) -> int:
@@ -54,11 +55,27 @@ def build_records(count: int) -> list[Record]:
         status = "Qualification" if module is Module.DEALS else STATUSES[_mix(j, 3) % len(STATUSES)]
         out.append(
             Record.model_construct(
-                _fields_set=_REC_FIELDS, adapter="bench", module=module, id=f"r{j}", owner_id=record_owner(j),
-                created_at=record_assigned(j) - timedelta(days=1), modified_at=None,
-                assigned_at=record_assigned(j) if j % 3 else None, status=status, company=None,
-                first_name=None, last_name=None, emails=(), phones=(), website=None, tax_id=None,
-                country="CN" if j % 4 == 0 else "US", city=None, account_id=None, tags=(), extra={},
+                _fields_set=_REC_FIELDS,
+                adapter="bench",
+                module=module,
+                id=f"r{j}",
+                owner_id=record_owner(j),
+                created_at=record_assigned(j) - timedelta(days=1),
+                modified_at=None,
+                assigned_at=record_assigned(j) if j % 3 else None,
+                status=status,
+                company=None,
+                first_name=None,
+                last_name=None,
+                emails=(),
+                phones=(),
+                website=None,
+                tax_id=None,
+                country="CN" if j % 4 == 0 else "US",
+                city=None,
+                account_id=None,
+                tags=(),
+                extra={},
             )
         )
     return out
@@ -68,11 +85,11 @@ class LazyActivities(Sequence[Activity]):
     """``per_record`` activities for each record, built on demand (deterministic)."""
 
     def __init__(self, records: Sequence[Record], per_record: int) -> None:
-        self._refs = [RecordRef.model_construct(adapter=r.adapter, module=r.module, id=r.id) for r in records]
+        self._records = records
         self._per = per_record
 
     def __len__(self) -> int:
-        return len(self._refs) * self._per
+        return len(self._records) * self._per
 
     @overload
     def __getitem__(self, index: int) -> Activity: ...
@@ -96,30 +113,53 @@ class LazyActivities(Sequence[Activity]):
         gap = (_mix(j, 5) % (60 * 24 * 3)) * (i % self._per)
         offset = timedelta(minutes=gap + (roll >> 5) % (60 * 10) - 60 * 2)
         return Activity.model_construct(
-            _fields_set=_ACT_FIELDS, id=f"a{i}", adapter="bench", record=self._refs[j], owner_id=owner,
-            kind=KINDS[(roll >> 7) % len(KINDS)], occurred_at=record_assigned(j) + offset, completed=True,
+            _fields_set=_ACT_FIELDS,
+            id=f"a{i}",
+            adapter="bench",
+            owner_id=owner,
+            record=RecordRef.model_construct(
+                _fields_set=_REF_FIELDS, adapter="bench", module=self._records[j].module, id=f"r{j}"
+            ),
+            kind=KINDS[(roll >> 7) % len(KINDS)],
+            occurred_at=record_assigned(j) + offset,
+            completed=True,
         )
 
 
 def config() -> tuple[list[SlaRule], dict[str, CalendarConfig], dict[str, TeamConfig], AssignmentConfig]:
     rules = [
         SlaRule(
-            name="first-contact-8bh", module="Leads", when={"status": ["New", "Not Contacted"]},
-            first_activity_within="8h", calendar="cn-office", counts=["call", "meeting", "email"],
-            on_breach="reassign", assign_to="team:inside-sales", max_reassignments=2, pool_owner="u-pool",
+            name="first-contact-8bh",
+            module="Leads",
+            when={"status": ["New", "Not Contacted"]},
+            first_activity_within="8h",
+            calendar="cn-office",
+            counts=["call", "meeting", "email"],
+            on_breach="reassign",
+            assign_to="team:inside-sales",
+            max_reassignments=2,
+            pool_owner="u-pool",
         ),
         SlaRule(
-            name="follow-up-7d", module="Leads", when={"status_not": ["Converted", "Junk"]},
-            no_activity_for="7d", on_breach="pool", pool_owner="u-pool",
+            name="follow-up-7d",
+            module="Leads",
+            when={"status_not": ["Converted", "Junk"]},
+            no_activity_for="7d",
+            on_breach="pool",
+            pool_owner="u-pool",
         ),
         SlaRule(
-            name="stuck-in-qualification", module="Deals",
-            in_status_for={"status": "Qualification", "longer_than": "14d"}, on_breach="flag",
+            name="stuck-in-qualification",
+            module="Deals",
+            in_status_for={"status": "Qualification", "longer_than": "14d"},
+            on_breach="flag",
         ),
     ]
     calendars = {
         "cn-office": CalendarConfig(
-            timezone="Asia/Shanghai", hours=["09:00-12:00", "13:30-18:00"], holidays="CN",
+            timezone="Asia/Shanghai",
+            hours=["09:00-12:00", "13:30-18:00"],
+            holidays="CN",
         )
     }
     teams = {
@@ -165,8 +205,10 @@ def main() -> None:
     by_rule: dict[str, int] = {}
     for finding in findings:
         by_rule[finding.rule] = by_rule.get(finding.rule, 0) + 1
-    print(f"records: {len(records):,}  activities: {len(activities):,}  mode: "
-          f"{'materialized' if args.materialize else 'lazy activities'}")
+    print(
+        f"records: {len(records):,}  activities: {len(activities):,}  mode: "
+        f"{'materialized' if args.materialize else 'lazy activities'}"
+    )
     print(f"generate records: {t_records:.1f} s   generate activities: {t_activities:.1f} s")
     print(f"evaluate_sla: {t_eval:.1f} s wall, {c_eval:.1f} s CPU (excluding data generation)")
     print(f"findings: {len(findings):,} {by_rule}  actions: {len(actions):,}  state keys: {len(state)}")

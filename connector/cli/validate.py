@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from connector.cli.common import ConfigOption, handle_errors, open_config, stdout
 from connector.config import Config
+from connector.durations import format_duration
 
 
 @handle_errors
@@ -33,7 +34,8 @@ def describe_config(config: Config) -> list[str]:
     for rule in config.rules.pursuit:
         lines.append(f"pursuit rule {rule.name}: resolve {rule.resolve}, action {rule.action}")
     for rule in config.rules.sla:
-        lines.append(f"sla rule {rule.name}: module {rule.module}, on breach {rule.on_breach}")
+        ladder = ", ".join(f"{step.do} after {format_duration(step.after)}" for step in rule.ladder)
+        lines.append(f"sla rule {rule.name}: module {rule.module}, {rule.kind.replace('_', ' ')}; {ladder}")
     for name in config.calendars:
         lines.append(f"calendar {name}")
     for name, team in config.teams.items():

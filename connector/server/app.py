@@ -23,6 +23,7 @@ from connector.errors import ConnectorError, StateError, UsageError
 from connector.inbox import Inbox
 from connector.protocol import CrmAdapter
 from connector.server import check, health, webhooks
+from connector.server.intake import BatchWriter
 from connector.server.logs import get_logger, setup_logging
 from connector.server.metrics import Metrics
 from connector.server.state import ServerState
@@ -57,13 +58,17 @@ def create_app(
         adapters = _build_adapters(config, store)
     inbox = Inbox(store)
     metrics = Metrics(depth=lambda: _depth(inbox), api_calls=lambda: _api_calls(adapters))
-    state = ServerState(config=config, store=store, adapters=adapters, inbox=inbox, metrics=metrics)
+    writer = BatchWriter(inbox)
+    state = ServerState(
+        config=config, store=store, adapters=adapters, inbox=inbox, metrics=metrics, writer=writer
+    )
     run_worker = start_worker and config.server.worker.enabled
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
         thread: threading.Thread | None = None
+        writer.start()
         if run_worker:
             worker = Worker(config, store, adapters, metrics=metrics)
             thread = threading.Thread(target=worker.run, args=(stop,), name="referee-worker", daemon=True)
@@ -72,6 +77,7 @@ def create_app(
         try:
             yield
         finally:
+            await writer.stop()
             stop.set()
             if thread is not None:
                 thread.join(timeout=60)

@@ -10,6 +10,7 @@ from fastapi import Request
 from connector.config import Config
 from connector.inbox import Inbox
 from connector.protocol import CrmAdapter
+from connector.server.intake import BatchWriter
 from connector.server.metrics import Metrics
 from connector.store import Store
 
@@ -21,6 +22,7 @@ class ServerState:
     adapters: Mapping[str, CrmAdapter]
     inbox: Inbox
     metrics: Metrics
+    writer: BatchWriter
 
 
 def get_state(request: Request) -> ServerState:

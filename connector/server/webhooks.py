@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -10,7 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from connector.errors import WebhookRejectedError
-from connector.protocol import WebhookSource
+from connector.protocol import InboundEvent, WebhookSource
 from connector.server.logs import get_logger
 from connector.server.models import Problem, WebhookAccepted
 from connector.server.state import ServerState, get_state
@@ -86,10 +85,11 @@ async def receive_webhook(
         return _problem(state, label, "too_large", 413, f"the body is larger than {limit} bytes")
     headers = {k: v for k, v in request.headers.items()}
     try:
-        event, inserted = await run_in_threadpool(_verify_and_store, state, adapter, source, headers, body)
+        event = await run_in_threadpool(_verify, source, headers, body)
     except WebhookRejectedError as exc:
         outcome = "rejected" if exc.status == 401 else "invalid"
         return _problem(state, label, outcome, exc.status, str(exc))
+    inserted = await state.writer.add(adapter, event, body)  # returns after the commit
     state.metrics.received.labels(label, "accepted" if inserted else "duplicate").inc()
     return JSONResponse(
         status_code=202,
@@ -99,14 +99,11 @@ async def receive_webhook(
     )
 
 
-def _verify_and_store(
-    state: ServerState, name: str, source: WebhookSource, headers: dict[str, str], body: bytes
-) -> tuple[object, bool]:
+def _verify(source: WebhookSource, headers: dict[str, str], body: bytes) -> InboundEvent:
     event = source.verify_inbound(headers, body)
     if not event.event_id:
         raise WebhookRejectedError("the event has no id", status=400)
-    inserted = state.inbox.add(name, event, body, now=datetime.now(UTC))
-    return event, inserted
+    return event
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

@@ -61,7 +61,12 @@ class StoreBase:
                 self.engine = _sqlite_engine(url)
             else:
                 self.engine = create_engine(url, pool_pre_ping=True)
-        except (exc.ArgumentError, ImportError) as error:
+        except ImportError as error:
+            raise StateError(
+                f"cannot open the state store at {self._safe_url}: {error} "
+                "(for PostgreSQL run: pip install 'crm-referee[postgres]')"
+            ) from None
+        except exc.ArgumentError as error:
             raise StateError(f"cannot open the state store at {self._safe_url}: {error}") from None
 
     @classmethod

@@ -9,7 +9,20 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, delete, func, insert, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from connector.domain import Activity, OwnerChange, Record, RecordRef, User
 from connector.store import codec, schema
@@ -22,6 +35,9 @@ _activities = schema.activities
 _changes = schema.owner_changes
 _RECORD_COLUMNS = [_records.c[name] for name in codec.RECORD_FIELDS]
 _RECORD_ORDER = (_records.c.adapter, _records.c.module, _records.c.id)
+_RECORD_KEYS = _RECORD_ORDER
+_ACTIVITY_KEYS = (_activities.c.record_adapter, _activities.c.record_module, _activities.c.record_id)
+_CHANGE_KEYS = (_changes.c.adapter, _changes.c.module, _changes.c.record_id)
 
 
 class SnapshotStore(StoreBase):
@@ -84,39 +100,25 @@ class SnapshotStore(StoreBase):
         with self._write() as conn:
             for (adapter, module), ids in _group(refs):
                 for chunk in chunks(ids, WRITE_CHUNK):
-                    gone = list(
-                        conn.execute(
-                            select(_records.c.id).where(
-                                _records.c.adapter == adapter,
-                                _records.c.module == module,
-                                _records.c.id.in_(chunk),
-                                _records.c.seen_at <= seen_at,
-                            )
-                        ).scalars()
-                    )
+                    stale = _records.c.seen_at <= seen_at
+                    found = _match_ids(conn, (_records.c.id,), _RECORD_KEYS, adapter, module, chunk, stale)
+                    gone = [{"a": adapter, "m": module, "i": row.id} for row in found]
                     if not gone:
                         continue
-                    conn.execute(
-                        delete(_records).where(
-                            _records.c.adapter == adapter,
-                            _records.c.module == module,
-                            _records.c.id.in_(gone),
+                    for table, keys in (
+                        (_records, _RECORD_KEYS),
+                        (_activities, _ACTIVITY_KEYS),
+                        (_changes, _CHANGE_KEYS),
+                    ):
+                        adapter_col, module_col, id_col = keys
+                        conn.execute(
+                            delete(table).where(
+                                adapter_col == bindparam("a"),
+                                module_col == bindparam("m"),
+                                id_col == bindparam("i"),
+                            ),
+                            gone,
                         )
-                    )
-                    conn.execute(
-                        delete(_activities).where(
-                            _activities.c.record_adapter == adapter,
-                            _activities.c.record_module == module,
-                            _activities.c.record_id.in_(gone),
-                        )
-                    )
-                    conn.execute(
-                        delete(_changes).where(
-                            _changes.c.adapter == adapter,
-                            _changes.c.module == module,
-                            _changes.c.record_id.in_(gone),
-                        )
-                    )
 
     def load_records(
         self, adapter: str | None = None, refs: Sequence[RecordRef] | None = None
@@ -134,12 +136,9 @@ class SnapshotStore(StoreBase):
                     if adapter is not None and ref_adapter != adapter:
                         continue
                     for chunk in chunks(ids, WRITE_CHUNK):
-                        query = select(*_RECORD_COLUMNS).where(
-                            _records.c.adapter == ref_adapter,
-                            _records.c.module == module,
-                            _records.c.id.in_(chunk),
+                        rows.extend(
+                            _match_ids(conn, _RECORD_COLUMNS, _RECORD_KEYS, ref_adapter, module, chunk)
                         )
-                        rows.extend(conn.execute(query))
                 rows.sort(key=lambda row: (row.adapter, row.module, row.id))
             return [codec.row_to_record(row) for row in rows]
 
@@ -150,7 +149,9 @@ class SnapshotStore(StoreBase):
             query = select(*_RECORD_COLUMNS).order_by(*_RECORD_ORDER).limit(batch)
             if adapter is not None:
                 query = query.where(_records.c.adapter == adapter)
-            if after is not None:
+            if after is not None and adapter is not None:  # spelled so the key index bounds the scan
+                query = query.where(tuple_(_records.c.module, _records.c.id) > tuple_(*after[1:]))
+            elif after is not None:
                 query = query.where(tuple_(*_RECORD_ORDER) > tuple_(*after))
             with gc_paused(), self._read() as conn:
                 rows = conn.execute(query).all()
@@ -182,7 +183,7 @@ class SnapshotStore(StoreBase):
     ) -> list[Activity]:
         """Activities by time; ``records`` limits them to activities on those records."""
         with self._read() as conn:
-            rows = list(_select_by_record(conn, select(_activities), adapter, records, _ACTIVITY_KEYS))
+            rows = list(_select_by_record(conn, _activities, adapter, records, _ACTIVITY_KEYS))
         rows.sort(key=lambda row: (row.occurred_at, row.adapter, row.id))
         return [codec.row_to_activity(row) for row in rows]
 
@@ -191,36 +192,30 @@ class SnapshotStore(StoreBase):
     ) -> list[OwnerChange]:
         """Owner changes in the order they were seen."""
         with self._read() as conn:
-            rows = list(_select_by_record(conn, select(_changes), adapter, records, _CHANGE_KEYS))
+            rows = list(_select_by_record(conn, _changes, adapter, records, _CHANGE_KEYS))
         rows.sort(key=lambda row: (row.seen_at, row.seq))
         return [codec.row_to_owner_change(row) for row in rows]
 
 
-_ACTIVITY_KEYS = (_activities.c.record_adapter, _activities.c.record_module, _activities.c.record_id)
-_CHANGE_KEYS = (_changes.c.adapter, _changes.c.module, _changes.c.record_id)
-
-
 def _select_by_record(
     conn: Connection,
-    query: Select[Any],
+    table: Table,
     adapter: str | None,
     records: Sequence[RecordRef] | None,
     keys: tuple[Any, Any, Any],
 ) -> Iterable[Any]:
-    """Rows of ``query`` filtered by the adapter of the record and, if given, the records."""
-    adapter_col, module_col, id_col = keys
+    """Rows of ``table`` filtered by the adapter of the record and, if given, the records."""
     if records is None:
+        query = select(table)
         if adapter is not None:
-            query = query.where(adapter_col == adapter)
+            query = query.where(keys[0] == adapter)
         yield from conn.execute(query)
         return
     for (ref_adapter, module), ids in _group(records):
         if adapter is not None and ref_adapter != adapter:
             continue
         for chunk in chunks(ids, WRITE_CHUNK):
-            yield from conn.execute(
-                query.where(and_(adapter_col == ref_adapter, module_col == module, id_col.in_(chunk)))
-            )
+            yield from _match_ids(conn, list(table.c), keys, ref_adapter, module, chunk)
 
 
 @contextmanager
@@ -239,6 +234,39 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _match_ids(
+    conn: Connection,
+    columns: Sequence[Any],
+    keys: tuple[Any, Any, Any],
+    adapter: str,
+    module: str,
+    ids: Sequence[str],
+    *where: ColumnElement[bool],
+) -> Iterable[Any]:
+    """Rows whose (adapter, module, id) ``keys`` match, looked up id by id through the index.
+
+    On PostgreSQL a plain ``id IN (...)`` depends on table statistics: on a table that grew since
+    its last ANALYZE (always true during the first big pull, and forever with autovacuum off) the
+    planner filters every row of the adapter instead, once per chunk. A LATERAL lookup per id
+    behind ``OFFSET 0`` (which the planner may not flatten) always uses the index.
+    """
+    adapter_col, module_col, id_col = keys
+    if conn.dialect.name != "postgresql":
+        return conn.execute(
+            select(*columns).where(adapter_col == adapter, module_col == module, id_col.in_(ids), *where)
+        )
+    wanted = (
+        func.unnest(bindparam("ids", list(ids), type_=ARRAY(String()))).table_valued("id").alias("wanted")
+    )
+    found = (
+        select(*columns)
+        .where(adapter_col == adapter, module_col == module, id_col == wanted.c.id, *where)
+        .offset(0)
+        .lateral("found")
+    )
+    return conn.execute(select(*(found.c[c.name] for c in columns)).select_from(wanted).join(found, true()))
+
+
 def _stored_owners(
     conn: Connection, keys: Sequence[tuple[str, str, str]]
 ) -> dict[tuple[str, str, str], str | None]:
@@ -248,10 +276,8 @@ def _stored_owners(
         groups[(adapter, module)].append(id_)
     owners: dict[tuple[str, str, str], str | None] = {}
     for (adapter, module), ids in groups.items():
-        query = select(_records.c.id, _records.c.owner_id).where(
-            _records.c.adapter == adapter, _records.c.module == module, _records.c.id.in_(ids)
-        )
-        for id_, owner_id in conn.execute(query):
+        columns = (_records.c.id, _records.c.owner_id)
+        for id_, owner_id in _match_ids(conn, columns, _RECORD_KEYS, adapter, module, ids):
             owners[(adapter, module, id_)] = owner_id
     return owners
 

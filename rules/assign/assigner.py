@@ -123,28 +123,33 @@ class Assigner:
             return Pick(None, f'there is no team "{name}"', name)
         written = {self.resolve(m): m for m in team.members}
         members = list(written)
-        reasons = {m: self.ineligible(m, exclude, team.max_open) for m in members}
-        eligible = [m for m in members if reasons[m] is None]
+        if team.strategy == "round-robin":
+            pointer = f"round-robin:{name}"
+            for member in _rotation(members, self._state.get(pointer)):
+                if self.ineligible(member, exclude, team.max_open) is None:
+                    self._state[pointer] = member
+                    return Pick(member, f"assigned to {member} by round robin in team {name}", name)
+            return self._nobody(name, members, exclude, team.max_open)
+        eligible = [m for m in members if self.ineligible(m, exclude, team.max_open) is None]
         if not eligible:
-            why = "; ".join(f"{m} {reasons[m]}" for m in members) or "it has no members"
-            return Pick(None, f"nobody in team {name} can take it: {why}", name)
+            return self._nobody(name, members, exclude, team.max_open)
         if team.strategy == "weighted":
             weights = {m: team.weight(written[m]) for m in members}
             chosen = self._weighted(name, weights, eligible)
             how = f"smooth weighted round robin in team {name} (weight {weights[chosen]})"
-        elif team.strategy == "least-loaded":
-            chosen = min(
-                eligible,
-                key=lambda m: (self._load[m], _after(members, self._state.get(f"least-loaded:{name}"), m)),
-            )
-            self._state[f"least-loaded:{name}"] = chosen
-            how = f"least loaded in team {name} ({self._load[chosen]} open)"
         else:
-            last = self._state.get(f"round-robin:{name}")
-            chosen = min(eligible, key=lambda m: _after(members, last, m))
-            self._state[f"round-robin:{name}"] = chosen
-            how = f"round robin in team {name}"
+            pointer = f"least-loaded:{name}"
+            order = {m: i for i, m in enumerate(_rotation(members, self._state.get(pointer)))}
+            chosen = min(eligible, key=lambda m: (self._load[m], order[m]))
+            self._state[pointer] = chosen
+            how = f"least loaded in team {name} ({self._load[chosen]} open)"
         return Pick(chosen, f"assigned to {chosen} by {how}", name)
+
+    def _nobody(self, name: str, members: list[str], exclude: Collection[str], capacity: int | None) -> Pick:
+        why = (
+            "; ".join(f"{m} {self.ineligible(m, exclude, capacity)}" for m in members) or "it has no members"
+        )
+        return Pick(None, f"nobody in team {name} can take it: {why}", name)
 
     def _weighted(self, name: str, weights: Mapping[str, int], eligible: list[str]) -> str:
         members = list(weights)
@@ -160,12 +165,13 @@ class Assigner:
             current.setdefault(member, 0)
         for member in eligible:
             current[member] += weights[member]
-        chosen = max(eligible, key=lambda m: (current[m], -members.index(m)))
+        position = {m: i for i, m in enumerate(members)}
+        chosen = max(eligible, key=lambda m: (current[m], -position[m]))
         current[chosen] -= sum(weights[m] for m in eligible)
         return chosen
 
 
-def _after(members: list[str], last: str | None, member: str) -> int:
-    """Position of ``member`` in the rotation that starts just after ``last``."""
+def _rotation(members: list[str], last: str | None) -> list[str]:
+    """The members in turn, starting just after ``last`` (from the top if ``last`` left the team)."""
     start = members.index(last) + 1 if last in members else 0
-    return (members.index(member) - start) % len(members)
+    return members[start:] + members[:start]

@@ -44,7 +44,12 @@ def edge_sentence(fields: Sequence[FieldMatch], labels: Sequence[str]) -> str:
         return "same " + _join([f"{_label(f.field)} {f.value_a}" for f in exact]) + where
     text = " and ".join(_fuzzy_phrase(f) for f in fuzzy)
     for field in exact:
-        text += f" in {field.value_a}" if field.field == "city" else f" with same {_label(field.field)} {field.value_a}"
+        if field.field == "city" and not field.value_b:
+            text += f" in {field.value_a} (one record has no city; {field.value_a} is the only city with this name)"
+        elif field.field == "city":
+            text += f" in {field.value_a}"
+        else:
+            text += f" with same {_label(field.field)} {field.value_a}"
     return text + where
 
 

@@ -22,9 +22,19 @@ _COUNTRY_REGIONS = {
 }
 
 
+_EXACT_ATTRS = {
+    "email": "emails", "phone": "phones", "domain": "domains", "tax_id": "tax_ids", "company": "companies",
+    "person": "persons", "city": "cities", "account": "accounts",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Features:
-    """Normalized values of one record; empty tuples/None when a field is missing or junk."""
+    """Normalized values of one record; empty tuples/None when a field is missing or junk.
+
+    Single-valued fields are also kept as 0- or 1-tuples (``cities``) so that every exact field is
+    read the same way, by :meth:`exact`, in the hot loops of resolution.
+    """
 
     emails: tuple[str, ...] = ()
     phones: tuple[str, ...] = ()
@@ -35,25 +45,16 @@ class Features:
     city: str | None = None
     account: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    companies: tuple[str, ...] = ()
+    persons: tuple[str, ...] = ()
+    cities: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
 
     def exact(self, name: str) -> tuple[str, ...]:
         """The values an exact comparison of field ``name`` uses (several for emails/phones)."""
-        if name == "email":
-            return self.emails
-        if name == "phone":
-            return self.phones
-        if name == "domain":
-            return self.domains
-        if name == "tax_id":
-            return self.tax_ids
-        if name == "company":
-            return (self.company.key,) if self.company else ()
-        if name == "person":
-            return (self.person,) if self.person else ()
-        if name == "city":
-            return (self.city,) if self.city else ()
-        if name == "account":
-            return (self.account,) if self.account else ()
+        attr = _EXACT_ATTRS.get(name)
+        if attr is not None:
+            return getattr(self, attr)  # type: ignore[no-any-return]
         value = self.extra.get(name.removeprefix("extra."))
         return (value,) if value else ()
 
@@ -102,7 +103,11 @@ class FeatureExtractor:
             for name in self.extra_fields
             if (value := record.extra.get(name)) is not None and str(value).strip()
         } if self.extra_fields else _NO_EXTRA
-        return Features(emails, phones, domains, tax_ids, company, person, city, account, extra)
+        return Features(
+            emails, phones, domains, tax_ids, company, person, city, account, extra,
+            (company.key,) if company else (), (person,) if person else (), (city,) if city else (),
+            (account,) if account else (),
+        )
 
 
 def _unique(values: Iterable[str | None]) -> tuple[str, ...]:

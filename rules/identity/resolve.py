@@ -13,11 +13,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz
+
 from connector.domain import Record, stable_hash
 from rules.identity.config import IdentityConfig, MatchRule
 from rules.identity.features import FeatureExtractor, Features
 from rules.identity.match import FieldMatch, MatchEdge, fuzzy_value, match_pair, shown_value
-from rules.identity.similarity import block_tokens
+from rules.identity.similarity import block_tokens, similarity
+from rules.identity.text import has_cjk
 from rules.identity.unionfind import UnionFind
 
 RARE_TOKENS_PER_NAME = 3
@@ -34,10 +37,9 @@ class ResolutionStats:
 
 @dataclass(frozen=True)
 class Resolution:
-    """Records (sorted), their features, the customer each belongs to, and why."""
+    """Records (sorted), the customer each belongs to (``roots``), and why (``edges``)."""
 
     records: tuple[Record, ...]
-    features: tuple[Features, ...]
     roots: tuple[int, ...]
     groups: dict[int, tuple[int, ...]]
     edges: dict[int, tuple[MatchEdge, ...]]
@@ -72,6 +74,8 @@ def resolve(records: Iterable[Record], config: IdentityConfig) -> Resolution:
         before = len(edges)
         if any(spec.fuzzy for spec in rule.fields):
             _fuzzy_rule(rule, ordered, features, uf, edges, stats, config.max_block_size)
+            if [s.name for s in rule.fields] == ["company", "city"]:
+                _attach_cityless(rule, ordered, features, uf, edges)
         else:
             _exact_rule(rule, ordered, features, uf, edges)
         stats.matches_by_rule[rule.name] = len(edges) - before
@@ -83,13 +87,13 @@ def resolve(records: Iterable[Record], config: IdentityConfig) -> Resolution:
     by_root: dict[int, list[MatchEdge]] = {}
     for edge in edges:
         by_root.setdefault(roots[edge.a], []).append(edge)
-    return Resolution(
-        ordered, features, roots, groups, {r: tuple(e) for r, e in by_root.items()}, stats
-    )
+    return Resolution(ordered, roots, groups, {r: tuple(e) for r, e in by_root.items()}, stats)
 
 
-def _exact_keys(rule: MatchRule, feats: Features) -> list[tuple[str, ...]]:
-    values = [feats.exact(spec.name) for spec in rule.fields if not spec.fuzzy]
+def _exact_keys(names: Sequence[str], feats: Features) -> list[tuple[str, ...]]:
+    if len(names) == 1:
+        return [(v,) for v in feats.exact(names[0])]
+    values = [feats.exact(name) for name in names]
     if not all(values):
         return []
     if all(len(v) == 1 for v in values):
@@ -101,18 +105,26 @@ def _exact_rule(
     rule: MatchRule, records: Sequence[Record], features: Sequence[Features], uf: UnionFind,
     edges: list[MatchEdge],
 ) -> None:
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for index, feats in enumerate(features):
-        for key in _exact_keys(rule, feats):
-            groups.setdefault(key, []).append(index)
     specs = rule.fields
+    names = [s.name for s in specs]
+    groups: dict[object, list[int]] = {}
+    if len(names) == 1:
+        name = names[0]
+        for index, feats in enumerate(features):
+            for value in feats.exact(name):
+                groups.setdefault(value, []).append(index)
+    else:
+        for index, feats in enumerate(features):
+            for key in _exact_keys(names, feats):
+                groups.setdefault(key, []).append(index)
     for key, group in groups.items():
         if len(group) < 2:
             continue
         first = group[0]
+        values = key if isinstance(key, tuple) else (key,)
         shown = tuple(
             FieldMatch(s.name, v := shown_value(records[first], s, value), v)
-            for s, value in zip(specs, key, strict=True)
+            for s, value in zip(specs, values, strict=True)
         )
         for other in group[1:]:
             if uf.union(first, other):
@@ -124,13 +136,14 @@ def _fuzzy_rule(
     edges: list[MatchEdge], stats: ResolutionStats, cap: int,
 ) -> None:
     fuzzy_specs = [s for s in rule.fields if s.fuzzy]
+    exact_names = [s.name for s in rule.fields if not s.fuzzy]
     # 1. entities: records with the same exact key and the same normalized fuzzy values
     entities: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]] = {}
     for index, feats in enumerate(features):
         values = tuple(fuzzy_value(feats, s.name) or "" for s in fuzzy_specs)
         if not all(values):
             continue
-        for key in _exact_keys(rule, feats):
+        for key in _exact_keys(exact_names, feats) if exact_names else [()]:
             entities.setdefault((key, values), []).append(index)
     for group in entities.values():
         for other in group[1:]:
@@ -147,10 +160,18 @@ def _fuzzy_rule(
             frequency.update(tokens_of[values[0]])
     blocks: dict[tuple[tuple[str, ...], str], list[int]] = {}
     for entity, (key, values) in enumerate(keys):
-        rare = sorted(tokens_of[values[0]], key=lambda t: (frequency[t], t))[:RARE_TOKENS_PER_NAME]
+        tokens = tokens_of[values[0]]
+        rare = sorted(tokens, key=lambda t: (frequency[t], t))[:RARE_TOKENS_PER_NAME] if len(tokens) > 1 else tokens
         for token in rare:
             blocks.setdefault((key, token), []).append(entity)
     representative = [entities[k][0] for k in keys]
+    first_values = [values[0] for _, values in keys]
+    lengths = [len(v) for v in first_values]
+    cjk = [has_cjk(v) for v in first_values]
+    cutoff = (fuzzy_specs[0].threshold or 0.0) * 100
+    ratio = fuzz.ratio
+    threshold = fuzzy_specs[0].threshold or 0.0
+    find = uf.find
     for block in blocks.values():
         if len(block) < 2:
             continue
@@ -159,10 +180,44 @@ def _fuzzy_rule(
             stats.largest_capped_block = max(stats.largest_capped_block, len(block))
             continue
         for i, j in itertools.combinations(block, 2):
+            # Indel-based scores cannot reach the threshold when lengths differ too much
+            if 2 * min(lengths[i], lengths[j]) < threshold * (lengths[i] + lengths[j]):
+                continue
             a, b = representative[i], representative[j]
-            if uf.find(a) == uf.find(b):
+            if find(a) == find(b):
                 continue
             stats.comparisons += 1
+            if cjk[i] or cjk[j]:
+                if not ratio(first_values[i], first_values[j], score_cutoff=cutoff):
+                    continue
+            elif similarity(first_values[i], first_values[j], threshold) < threshold:
+                continue
             matched = match_pair(rule, features[a], features[b], records[a], records[b])
             if matched is not None and uf.union(a, b):
                 edges.append(MatchEdge(a, b, rule.name, matched))
+
+
+def _attach_cityless(
+    rule: MatchRule, records: Sequence[Record], features: Sequence[Features], uf: UnionFind,
+    edges: list[MatchEdge],
+) -> None:
+    """A record with a company name but no city joins the customer of that exact name when the
+    name is known in one city only (ambiguous names, in two cities, stay apart)."""
+    cities: dict[str, set[str]] = {}
+    first: dict[str, int] = {}
+    for index, feats in enumerate(features):
+        if feats.company is not None and feats.city:
+            cities.setdefault(feats.company.key, set()).add(feats.city)
+            first.setdefault(feats.company.key, index)
+    company, city = rule.fields
+    for index, feats in enumerate(features):
+        if feats.company is None or feats.city or len(cities.get(feats.company.key, ())) != 1:
+            continue
+        anchor = first[feats.company.key]
+        if uf.union(anchor, index):
+            fields = (
+                FieldMatch("company", shown_value(records[anchor], company, feats.company.key),
+                           shown_value(records[index], company, feats.company.key), 1.0, company.threshold),
+                FieldMatch("city", features[anchor].city or "", ""),
+            )
+            edges.append(MatchEdge(anchor, index, rule.name, fields))

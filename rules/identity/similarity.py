@@ -12,13 +12,15 @@ from rapidfuzz import fuzz
 
 from rules.identity.text import has_cjk
 
-GENERIC_LATIN_WORDS = frozenset("""
-and of the for analytics bank capital consulting design digital electronics energy engineering financial foods
-global group health healthcare industries industry international labs laboratories logistics management
-manufacturing marketing materials media medical network networks partners pharma pharmaceuticals products
-properties realty research resources retail robotics security services software solutions studio studios
-systems tech technologies technology trading transport travel ventures
-""".split())
+GENERIC_LATIN_WORDS = frozenset({
+    "and", "of", "the", "for", "analytics", "bank", "capital", "consulting", "design", "digital",
+    "electronics", "energy", "engineering", "financial", "foods", "global", "group", "health",
+    "healthcare", "industries", "industry", "international", "labs", "laboratories", "logistics",
+    "management", "manufacturing", "marketing", "materials", "media", "medical", "network", "networks",
+    "partners", "pharma", "pharmaceuticals", "products", "properties", "realty", "research", "resources",
+    "retail", "robotics", "security", "services", "software", "solutions", "studio", "studios", "systems",
+    "tech", "technologies", "technology", "trading", "transport", "travel", "ventures",
+})
 
 
 def similarity(a: str, b: str, threshold: float = 0.0) -> float:

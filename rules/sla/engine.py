@@ -7,7 +7,9 @@ into a finding plus flag / reassign / pool actions, each with one explanatory no
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
@@ -39,12 +41,47 @@ def evaluate_sla(
     """Findings and actions for every SLA rule, plus the assignment pointers to persist."""
     if not rules:
         return [], [], dict(snapshot.assignment_state)
+    with _collector_paused():
+        return _evaluate(snapshot, rules, calendars, teams, assignment, now)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the indexes are built.
+
+    Evaluation allocates millions of small tuples that never form cycles; with a large snapshot
+    alive, every automatic collection rescans it (about a quarter of the run time at 1M
+    records). Results are unaffected and the previous setting is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _evaluate(
+    snapshot: Snapshot,
+    rules: Sequence[SlaRule],
+    calendars: Mapping[str, CalendarConfig],
+    teams: Mapping[str, TeamConfig],
+    assignment: AssignmentConfig,
+    now: datetime,
+) -> tuple[list[Finding], list[Action], dict[str, str]]:
     records = sorted(snapshot.records, key=lambda r: (r.adapter, r.module, r.id))
     history = OwnershipHistory(snapshot.owner_changes, snapshot.reassignments)
-    starts = {ref_key(r): start for r in records if r.owner_id and (start := history.clock_start(r))}
+    starts: dict[RefKey, ClockStart] = {}
+    owners: list[tuple[RefKey, str, datetime]] = []
+    for record in records:
+        if record.owner_id and (start := history.clock_start(record)):
+            key = ref_key(record)
+            starts[key] = start
+            owners.append((key, record.owner_id, start.at))
     kind_sets = list(dict.fromkeys(frozenset(rule.counts) for rule in rules))
-    owners = {key: (r.owner_id, starts[key].at) for r in records if (key := ref_key(r)) in starts}
     touches = dict(zip(kind_sets, index_touches(snapshot.activities, owners, kind_sets, now), strict=True))
+    del owners
     clocks: dict[str | None, Clock] = {}
     decider = _Decider(
         Assigner(teams, assignment, snapshot.users, records, snapshot.assignment_state, now), history
@@ -97,12 +134,12 @@ class _Judge:
         elif start is None:
             return None
         elif rule.first_activity_within is not None:
-            if key in self.touches.first:
+            if key in self.touches.last:
                 return None
             since, last = start.at, None
         else:
             last = self.touches.last.get(key)
-            since = last.occurred_at if last is not None else start.at
+            since = last[0] if last is not None else start.at
         elapsed = self.now_pos - self.clock.position(since)
         if elapsed < self.first_after:
             return None
@@ -254,4 +291,3 @@ class _Decider:
 
 def _with(finding: Finding, **extra: str) -> Finding:
     return finding.model_copy(update={"details": {**finding.details, **extra}})
-

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from connector.domain import Activity, Record, RecordRef
+from connector.domain import ActivityKind, Record, RecordRef
 from connector.durations import format_duration
 from rules.calendar.clock import Clock
 from rules.sla.config import SlaRule, Step
@@ -29,7 +29,7 @@ class Breach:
     step: Step
     step_index: int
     due_at: datetime
-    last: Activity | None = None
+    last: tuple[datetime, ActivityKind] | None = None  # the owner's latest counted activity
 
     @property
     def breached(self) -> bool:
@@ -80,10 +80,10 @@ def evidence(breach: Breach) -> tuple[str, ...]:
     if rule.in_status_for is not None:
         lines = [f"in status {record.status} since {start}, {due}"]
     elif rule.no_activity_for is not None and breach.last is not None:
-        last = breach.last
+        last_at, last_kind = breach.last
         lines = [
             f"assigned {start}",
-            f"last {last.kind} by the owner {when(last.occurred_at, clock)}, {due}",
+            f"last {last_kind} by the owner {when(last_at, clock)}, {due}",
             f"no {kinds_text(rule)} by the owner since",
         ]
     else:

@@ -18,7 +18,7 @@ def ref_key(ref: RecordRef | Record) -> RefKey:
     return (ref.adapter, ref.module, ref.id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClockStart:
     at: datetime
     source: str  # "assigned_at" | "owner change" | "reassignment" | "created_at"
@@ -52,9 +52,11 @@ class OwnershipHistory:
         reassignment we applied, else ``created_at``. A later observed change to the current
         owner overrides an older ``assigned_at`` (the CRM value then belongs to a previous owner).
         """
-        key = ref_key(record)
-        seen = self._changed.get((key, record.owner_id))
-        moved = self._moved.get((key, record.owner_id))
+        if not self._changed and not self._moved:  # nothing observed: skip building keys
+            seen = moved = None
+        else:
+            key = (ref_key(record), record.owner_id)
+            seen, moved = self._changed.get(key), self._moved.get(key)
         if record.assigned_at is not None:
             later = [
                 (t, s)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,42 +12,67 @@ from rules.sla.history import RefKey
 
 @dataclass
 class Touches:
-    """Earliest and latest qualifying activity per record, for one set of counted kinds."""
+    """The owner's latest counted activity per record, for one set of counted kinds.
+
+    Only times and kinds are kept (not the activities), so a streamed activity list is not
+    held in memory. A record is "touched" when it has an entry.
+    """
 
     kinds: frozenset[ActivityKind]
-    first: dict[RefKey, Activity] = field(default_factory=dict)
-    last: dict[RefKey, Activity] = field(default_factory=dict)
+    last: dict[RefKey, tuple[datetime, ActivityKind]] = field(default_factory=dict)
 
 
 def index_touches(
     activities: Iterable[Activity],
-    owners: Mapping[RefKey, tuple[str, datetime]],
+    owners: Iterable[tuple[RefKey, str, datetime]],
     kind_sets: Sequence[frozenset[ActivityKind]],
     now: datetime,
 ) -> list[Touches]:
     """One :class:`Touches` per kind set, in the same order.
 
-    An activity counts when it is completed, by the record's current owner, at or after that
-    owner's clock start (``owners[key] = (owner_id, start)``) and not in the future. A
+    ``owners`` lists ``(record key, owner id, clock start)``. An activity counts when it is
+    completed, by that owner, at or after the clock start and not in the future: a
     colleague's call or a call before the assignment does not count.
     """
     out = [Touches(kinds) for kinds in kind_sets]
+    targets = {kind: [t.last for t in out if kind in t.kinds] for kind in ActivityKind}
+    # Look records up by id alone (no tuple to build and hash per activity); ids shared by
+    # several adapters or modules go to ``shared`` under the full key.
+    by_id: dict[str, tuple[str, str, str, datetime, RefKey] | None] = {}
+    shared: dict[RefKey, tuple[str, datetime]] = {}
+    for key, owner, start in owners:
+        other = by_id.get(key[2], _ABSENT)
+        if other is _ABSENT:
+            by_id[key[2]] = (key[0], key[1], owner, start, key)
+            continue
+        if other is not None:
+            shared[other[4]] = (other[2], other[3])
+            by_id[key[2]] = None
+        shared[key] = (owner, start)
     for act in activities:
         ref = act.record
-        key = (ref.adapter, ref.module, ref.id)
-        owner = owners.get(key)
-        if owner is None or act.owner_id != owner[0] or not act.completed:
+        hit = by_id.get(ref.id, _ABSENT)
+        if hit is _ABSENT:
+            continue
+        if hit is None:
+            key = (ref.adapter, ref.module, ref.id)
+            if key not in shared:
+                continue
+            owner, start = shared[key]
+        else:
+            adapter, module, owner, start, key = hit
+            if ref.adapter != adapter or ref.module != module:
+                continue
+        if act.owner_id != owner or not act.completed:
             continue
         at = act.occurred_at
-        if at < owner[1] or at > now:
+        if at < start or at > now:
             continue
-        kind = act.kind
-        for touches in out:
-            if kind in touches.kinds:
-                first = touches.first.get(key)
-                if first is None or at < first.occurred_at:
-                    touches.first[key] = act
-                last = touches.last.get(key)
-                if last is None or at > last.occurred_at:
-                    touches.last[key] = act
+        for last_seen in targets[act.kind]:
+            last = last_seen.get(key)
+            if last is None or at > last[0]:
+                last_seen[key] = (at, act.kind)
     return out
+
+
+_ABSENT: object = object()

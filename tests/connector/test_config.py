@@ -27,6 +27,8 @@ def write(tmp_path: Path, text: str) -> Path:
         pytest.param("1d12h", timedelta(days=1, hours=12), id="compound"),
         pytest.param("2w", timedelta(days=14), id="weeks"),
         pytest.param(" 30s ", timedelta(seconds=30), id="padded"),
+        pytest.param("500ms", timedelta(milliseconds=500), id="milliseconds"),
+        pytest.param("1m30s", timedelta(seconds=90), id="minutes-and-seconds"),
     ],
 )
 def test_parse_duration(text: str, expected: timedelta) -> None:
@@ -40,7 +42,7 @@ def test_bad_duration_names_value_and_fix(text: str) -> None:
 
 
 def test_format_duration_round_trips() -> None:
-    for text in ("90m", "1d12h", "7d", "45s"):
+    for text in ("90m", "1d12h", "7d", "45s", "500ms", "1s250ms"):
         assert parse_duration(format_duration(parse_duration(text))) == parse_duration(text)
 
 
@@ -140,7 +142,20 @@ def test_unknown_adapter_name(tmp_path: Path) -> None:
 def test_shipped_configs_load(name: str) -> None:
     env = {
         "ZOHO_CLIENT_ID": "1000.x", "ZOHO_CLIENT_SECRET": "s", "ZOHO_REFRESH_TOKEN": "r",
-        "ACME_TOKEN": "t", "ACME_WEBHOOK_SECRET": "w", "REFEREE_API_KEY": "k", "ZOHO_CHANNEL_TOKEN": "c",
+        "ACME_TOKEN": "t", "ACME_WEBHOOK_SECRET": "w", "REFEREE_API_KEY": "k" * 32, "ZOHO_CHANNEL_TOKEN": "c",
     }
     config = load_config(ROOT / name, environ=env)
     assert config.adapters
+
+
+def test_cross_section_references_are_checked(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[[rules.sla]]\nname = "x"\nfirst_activity_within = "8h"\ncalendar = "cn-offce"\n'
+        'on_breach = "reassign"\nassign_to = "team:sales"\n',
+    )
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(path)
+    message = str(excinfo.value)
+    assert 'config.toml: rules.sla[0].calendar: no calendar named "cn-offce"' in message
+    assert 'config.toml: rules.sla[0].assign_to: no team named "sales"' in message

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, inspect
 
 from connector.errors import StateError
 from connector.store import CURRENT_VERSION, MIGRATIONS, Store, schema
@@ -124,3 +124,22 @@ def test_constructing_a_store_does_no_io(tmp_path: Path) -> None:
     store.migrate()
     assert path.exists()
     store.close()
+
+
+def test_an_older_store_is_upgraded_forward(store_url: str) -> None:
+    store = Store(store_url)
+    try:
+        with store.engine.begin() as conn:
+            schema.schema_version.create(conn)
+            MIGRATIONS[0][1](conn)
+            conn.execute(insert(schema.schema_version).values(version=1, applied_at=NOW))
+        store.set_value("ns", "kept", "yes")
+        assert store.schema_version() == 1
+
+        store.migrate()
+
+        assert store.schema_version() == CURRENT_VERSION
+        assert set(schema.metadata.tables) <= set(inspect(store.engine).get_table_names())
+        assert store.get_value("ns", "kept") == "yes"
+    finally:
+        store.close()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from connector.domain import Module, Record, User
-from rules.assign import AssignmentConfig, Assigner, TeamConfig
+from rules.assign import Assigner, AssignmentConfig, TeamConfig
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 

@@ -148,3 +148,22 @@ def test_matching_is_symmetric(records: list[Record]) -> None:
                 forward = match_pair(rule, feats[i], feats[j], records[i], records[j])
                 backward = match_pair(rule, feats[j], feats[i], records[j], records[i])
                 assert (forward is None) == (backward is None)
+
+
+def test_record_without_city_joins_the_only_city_with_that_name() -> None:
+    records = [
+        rec("L1", company="北京华信科技有限公司"),
+        rec("L2", company="华信科技有限公司"),
+        rec("L3", company="Initech LLC", city="Austin"),
+        rec("L4", company="Initech", city="Boston"),
+        rec("L5", company="INITECH"),
+    ]
+    assert clusters(records) == {
+        frozenset({"L1", "L2"}), frozenset({"L3"}), frozenset({"L4"}), frozenset({"L5"}),
+    }
+    result = resolve(records, CONFIG)
+    [(_, sentence)] = explain_edges(next(iter(result.edges.values())), result.records)
+    assert sentence == (
+        "company name 北京华信科技有限公司 ≈ 华信科技有限公司 (score 1.00 ≥ 0.92) in 北京 (one record has no city; "
+        "北京 is the only city with this name) on Leads/L1 and Leads/L2"
+    )

@@ -126,7 +126,7 @@ def test_allow_shared_team_may_co_pursue() -> None:
 
 
 def test_reassign_moves_other_records_and_flags_all() -> None:
-    findings, actions = run([L1, C7], BASE_ACTS, PursuitRule(name="dup", action="reassign", tag="撞单"))
+    _, actions = run([L1, C7], BASE_ACTS, PursuitRule(name="dup", action="reassign", tag="撞单"))
     [move] = [a for a in actions if a.type == "reassign"]
     assert (move.target.id, move.new_owner_id, move.previous_owner_id) == ("C7", "u1", "u2")
     assert sorted(a.target.id for a in actions if a.type == "flag") == ["C7", "L1"]

@@ -218,3 +218,28 @@ def test_elapsed_is_reported_in_business_time() -> None:
     lead = a_lead(assigned_at=sh(2026, 1, 12, 9))
     (finding,) = run(FLAG_8BH, [lead], sh(2026, 1, 13, 12))[0]
     assert finding.details["business_seconds_elapsed"] == int(timedelta(hours=12).total_seconds())
+
+
+def test_records_sharing_an_id_across_modules_keep_their_own_activities() -> None:
+    lead = a_lead("X1", assigned_at=sh(2026, 1, 12, 9))
+    deal = a_deal("X1", assigned_at=sh(2026, 1, 12, 9))
+    call_on_deal = an_activity(deal, sh(2026, 1, 12, 10))
+    rule = a_rule(calendar="cn-office")
+    assert [f.records[0].module for f in run(rule, [lead, deal], sh(2026, 1, 14), [call_on_deal])[0]] == ["Leads"]
+    call_on_lead = an_activity(lead, sh(2026, 1, 12, 10))
+    assert run(rule, [lead, deal], sh(2026, 1, 14), [call_on_lead])[0] == []
+
+
+def test_the_garbage_collector_setting_is_restored() -> None:
+    import gc
+
+    lead = a_lead(assigned_at=sh(2026, 1, 5, 9))
+    assert gc.isenabled()
+    run(FLAG_8BH, [lead], sh(2026, 1, 14))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        run(FLAG_8BH, [lead], sh(2026, 1, 14))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
