@@ -25,7 +25,7 @@ from rules.identity.explain import edge_sentence, record_label
 from rules.identity.features import FeatureExtractor
 from rules.identity.keys import FUZZY_SUFFIX, blocking_keys
 from rules.identity.match import match_pair
-from rules.identity.resolve import Resolution, customer_id_for, resolve
+from rules.identity.resolve import RARE_TOKENS_PER_NAME, Resolution, customer_id_for, resolve
 from rules.pursuit.config import PursuitRule
 from rules.pursuit.policies import POLICIES, Case
 from rules.pursuit.pursuers import ActivityIndex, active_pursuers, collect_pursuers
@@ -182,13 +182,17 @@ def _lookup(store: Store, keys: Sequence[tuple[str, str]], cap: int) -> tuple[se
             terms = [and_(_keys.c.key_type == t, _keys.c.key_value == v) for t, v in exact]
             rows = conn.execute(select(*columns).where(or_(*terms))).all()
             found.update(RecordRef(adapter=a, module=Module(m), id=i) for a, m, i in rows)
+        lists: list[tuple[int, str, list[Any]]] = []
         for key_type, key_value in fuzzy:  # capped per token: common tokens are skipped, not scanned
             query = select(*columns).where(_keys.c.key_type == key_type, _keys.c.key_value == key_value)
-            rows = conn.execute(query.limit(cap + 1)).all()
+            rows = list(conn.execute(query.limit(cap + 1)).all())
             if len(rows) > cap:
                 skipped.append(f"{key_type}{key_value}")
-                continue
-            found.update(RecordRef(adapter=a, module=Module(m), id=i) for a, m, i in rows)
+            else:
+                lists.append((len(rows), f"{key_type}{key_value}", rows))
+    # like resolution, compare only with records sharing one of the name's rarest tokens
+    for _, _, rows in sorted(lists, key=lambda item: item[:2])[:RARE_TOKENS_PER_NAME]:
+        found.update(RecordRef(adapter=a, module=Module(m), id=i) for a, m, i in rows)
     return found, skipped
 
 

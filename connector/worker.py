@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from connector.config import Config
 from connector.domain import ActionResult, ActionStatus, Module, Record, RecordRef
 from connector.errors import ConnectorError, StateError
-from connector.identity_index import CheckVerdict
+from connector.identity_index import CANDIDATE_FIELDS, CheckVerdict, check, refresh_keys
 from connector.inbox import Claim, EventStatus, Inbox, describe_refs
 from connector.protocol import CrmAdapter, WebhookSource
 from connector.server.logs import get_logger
@@ -239,8 +239,6 @@ def _count(results: Sequence[ActionResult]) -> dict[str, int]:
 
 def _refresh_identity(store: Store, records: Sequence[Record], config: Config) -> None:
     """Keep the identity index (``/v1/check``) in step with the records just stored."""
-    from connector.identity_index import refresh_keys
-
     refresh_keys(store, records, config.identity)
 
 
@@ -248,8 +246,6 @@ def identity_related(
     store: Store, records: Sequence[Record], config: Config, now: datetime
 ) -> set[RecordRef]:
     """Records the identity index matches with ``records`` (the other side of a possible conflict)."""
-    from connector.identity_index import check
-
     related: set[RecordRef] = set()
     for record in records:
         verdict = check(store, candidate_of(record), config, now)
@@ -259,8 +255,6 @@ def identity_related(
 
 def candidate_of(record: Record) -> dict[str, object]:
     """A stored record as a ``check`` candidate (the fields ``check`` reads, nothing empty)."""
-    from connector.identity_index import CANDIDATE_FIELDS
-
     data = record.model_dump(mode="json", include=set(CANDIDATE_FIELDS) & set(Record.model_fields))
     return {k: v for k, v in data.items() if v not in (None, [], (), {})}
 

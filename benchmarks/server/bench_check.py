@@ -76,7 +76,9 @@ async def query(base_url: str, bodies: list[bytes]) -> list[float]:
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
             length = next(
-                int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length")
             )
             payload = await reader.readexactly(length)
             latencies.append(time.perf_counter() - started)
@@ -88,7 +90,9 @@ async def query(base_url: str, bodies: list[bytes]) -> list[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--store", type=Path, required=True, help="SQLite file (built when missing)")
     parser.add_argument("--queries", type=int, default=2000)

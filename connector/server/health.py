@@ -52,11 +52,7 @@ def readyz(state: Annotated[ServerState, Depends(get_state)]) -> JSONResponse:
     response_class=Response,
     responses={
         200: {
-            "content": {
-                "text/plain": {
-                    "example": "referee_inbox_depth 0.0\n"
-                }
-            },
+            "content": {"text/plain": {"example": "referee_inbox_depth 0.0\n"}},
             "description": "Prometheus text exposition format.",
         }
     },

@@ -46,7 +46,9 @@ class BatchWriter:
     async def add(self, adapter: str, event: InboundEvent, body: bytes) -> bool:
         """Return once the event is committed; ``False`` when it was a duplicate."""
         if self._task is None or self._wakeup is None:  # not started (e.g. no lifespan): commit alone
-            return await run_in_threadpool(lambda: self.inbox.add(adapter, event, body, now=datetime.now(UTC)))
+            return await run_in_threadpool(
+                lambda: self.inbox.add(adapter, event, body, now=datetime.now(UTC))
+            )
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._pending.append(((adapter, event, body), future))
         self._wakeup.set()

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Select,
     String,
     Table,
     bindparam,
@@ -38,6 +39,8 @@ _RECORD_ORDER = (_records.c.adapter, _records.c.module, _records.c.id)
 _RECORD_KEYS = _RECORD_ORDER
 _ACTIVITY_KEYS = (_activities.c.record_adapter, _activities.c.record_module, _activities.c.record_id)
 _CHANGE_KEYS = (_changes.c.adapter, _changes.c.module, _changes.c.record_id)
+_identity = schema.identity_keys
+_IDENTITY_KEYS = (_identity.c.adapter, _identity.c.module, _identity.c.record_id)
 
 
 class SnapshotStore(StoreBase):
@@ -92,7 +95,7 @@ class SnapshotStore(StoreBase):
         return changes
 
     def delete_records(self, refs: Sequence[RecordRef], *, seen_at: datetime) -> None:
-        """Remove records with their activities and owner changes.
+        """Remove records with their activities, owner changes and identity keys.
 
         A record stored after ``seen_at`` is kept: a late deletion notice must not remove a
         record that a newer pull brought back.
@@ -109,6 +112,7 @@ class SnapshotStore(StoreBase):
                         (_records, _RECORD_KEYS),
                         (_activities, _ACTIVITY_KEYS),
                         (_changes, _CHANGE_KEYS),
+                        (_identity, _IDENTITY_KEYS),
                     ):
                         adapter_col, module_col, id_col = keys
                         conn.execute(
@@ -250,13 +254,26 @@ def _match_ids(
     planner filters every row of the adapter instead, once per chunk. A LATERAL lookup per id
     behind ``OFFSET 0`` (which the planner may not flatten) always uses the index.
     """
+    return conn.execute(match_ids_query(conn.dialect.name, columns, keys, adapter, module, ids, *where))
+
+
+def match_ids_query(
+    dialect: str,
+    columns: Sequence[Any],
+    keys: tuple[Any, Any, Any],
+    adapter: str,
+    module: str,
+    ids: Sequence[str],
+    *where: ColumnElement[bool],
+) -> Select[Any]:
+    """The statement behind :func:`_match_ids` (separate so tests can EXPLAIN it)."""
     adapter_col, module_col, id_col = keys
-    if conn.dialect.name != "postgresql":
-        return conn.execute(
-            select(*columns).where(adapter_col == adapter, module_col == module, id_col.in_(ids), *where)
-        )
+    if dialect != "postgresql":
+        return select(*columns).where(adapter_col == adapter, module_col == module, id_col.in_(ids), *where)
     wanted = (
-        func.unnest(bindparam("ids", list(ids), type_=ARRAY(String()))).table_valued("id").alias("wanted")
+        func.unnest(bindparam("ids", list(ids), type_=ARRAY(String())))
+        .table_valued("id")
+        .render_derived(name="wanted")
     )
     found = (
         select(*columns)
@@ -264,7 +281,7 @@ def _match_ids(
         .offset(0)
         .lateral("found")
     )
-    return conn.execute(select(*(found.c[c.name] for c in columns)).select_from(wanted).join(found, true()))
+    return select(*(found.c[c.name] for c in columns)).select_from(wanted).join(found, true())
 
 
 def _stored_owners(

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from connector.config_base import ConfigModel
+from rules.assign.fields import check_filter
 
 DEFAULT_CLOSED_STATUSES = (
     "Converted",
@@ -101,6 +102,12 @@ class Route(ConfigModel):
 
     when: FieldFilter = Field(default_factory=dict)
     team: str
+
+    @field_validator("when")
+    @classmethod
+    def _known_fields(cls, value: FieldFilter) -> FieldFilter:
+        check_filter(value)
+        return value
 
 
 class AssignmentConfig(ConfigModel):

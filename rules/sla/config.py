@@ -12,6 +12,7 @@ from connector.config_base import ConfigModel
 from connector.domain import ActivityKind, Module
 from connector.durations import Duration
 from rules.assign.config import AssignmentConfig, FieldFilter, TeamConfig
+from rules.assign.fields import check_filter
 from rules.calendar.config import CalendarConfig
 
 BreachAction = Literal["flag", "reassign", "pool"]
@@ -47,6 +48,12 @@ class SlaRule(ConfigModel):
     max_reassignments: int = 2
     tag: str = "referee:sla-breach"
     notes: bool = True
+
+    @field_validator("when")
+    @classmethod
+    def _known_fields(cls, value: FieldFilter) -> FieldFilter:
+        check_filter(value)
+        return value
 
     @field_validator("counts")
     @classmethod

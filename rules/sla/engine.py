@@ -79,7 +79,7 @@ def _evaluate(
             key = ref_key(record)
             starts[key] = start
             owners.append((key, record.owner_id, start.at))
-    kind_sets = list(dict.fromkeys(frozenset(rule.counts) for rule in rules))
+    kind_sets = list(dict.fromkeys((frozenset(r.counts), r.no_activity_for is not None) for r in rules))
     touches = dict(zip(kind_sets, index_touches(snapshot.activities, owners, kind_sets, now), strict=True))
     del owners
     clocks: dict[str | None, Clock] = {}
@@ -92,7 +92,9 @@ def _evaluate(
         if rule.calendar not in clocks:
             clocks[rule.calendar] = build_clock(rule.calendar, calendars)
         clock = clocks[rule.calendar]
-        judge = _Judge(rule, clock, starts, touches[frozenset(rule.counts)], now)
+        judge = _Judge(
+            rule, clock, starts, touches[(frozenset(rule.counts), rule.no_activity_for is not None)], now
+        )
         matches = FieldMatcher(rule.when)
         for record in records:
             if record.module != rule.module or record.owner_id in pools or not matches(record):
@@ -134,7 +136,7 @@ class _Judge:
         elif start is None:
             return None
         elif rule.first_activity_within is not None:
-            if key in self.touches.last:
+            if key in self.touches:
                 return None
             since, last = start.at, None
         else:
@@ -249,7 +251,7 @@ class _Decider:
                 target=breach.ref,
                 tag=rule.tag,
                 rule=rule.name,
-                reason=f"{outcome}: {breach.summary}",
+                reason=f"{outcome}: {breach.headline}",
                 idempotency_key=key,
             )
         )
@@ -268,7 +270,7 @@ class _Decider:
                 previous_owner_id=record.owner_id,
                 new_owner_id=new_owner,
                 rule=breach.rule.name,
-                reason=f"{how}: {breach.summary}",
+                reason=f"{how}: {breach.headline}",
                 idempotency_key=key,
             )
         )

@@ -43,9 +43,15 @@ class Breach:
     def evidence(self) -> tuple[str, ...]:
         return evidence(self)
 
+    @property
+    def headline(self) -> str:
+        """The short form for action reasons: which rule, and when it was due."""
+        rule = self.rule
+        return f'SLA "{rule.name}" due {when(self.due_at, self.clock)} ({amount(rule.threshold, self.clock)})'
+
     @cached_property
     def summary(self) -> str:
-        """One sentence for action reasons and CRM notes."""
+        """The long form for CRM notes: the evidence in one sentence."""
         rule = self.rule
         core = "; ".join(self.evidence[:-1])
         return (

@@ -19,23 +19,29 @@ class Touches:
     """
 
     kinds: frozenset[ActivityKind]
+    keep_last: bool = True
+    touched: set[RefKey] = field(default_factory=set)
     last: dict[RefKey, tuple[datetime, ActivityKind]] = field(default_factory=dict)
+
+    def __contains__(self, key: RefKey) -> bool:
+        return key in self.touched or key in self.last
 
 
 def index_touches(
     activities: Iterable[Activity],
     owners: Iterable[tuple[RefKey, str, datetime]],
-    kind_sets: Sequence[frozenset[ActivityKind]],
+    kind_sets: Sequence[tuple[frozenset[ActivityKind], bool]],
     now: datetime,
 ) -> list[Touches]:
-    """One :class:`Touches` per kind set, in the same order.
+    """One :class:`Touches` per ``(kinds, keep_last)``, in the same order.
 
     ``owners`` lists ``(record key, owner id, clock start)``. An activity counts when it is
     completed, by that owner, at or after the clock start and not in the future: a
     colleague's call or a call before the assignment does not count.
     """
-    out = [Touches(kinds) for kinds in kind_sets]
-    targets = {kind: [t.last for t in out if kind in t.kinds] for kind in ActivityKind}
+    out = [Touches(kinds, keep_last) for kinds, keep_last in kind_sets]
+    sets = {kind: [t.touched for t in out if kind in t.kinds and not t.keep_last] for kind in ActivityKind}
+    lasts = {kind: [t.last for t in out if kind in t.kinds and t.keep_last] for kind in ActivityKind}
     # Look records up by id alone (no tuple to build and hash per activity); ids shared by
     # several adapters or modules go to ``shared`` under the full key.
     by_id: dict[str, tuple[str, str, str, datetime, RefKey] | None] = {}
@@ -68,10 +74,13 @@ def index_touches(
         at = act.occurred_at
         if at < start or at > now:
             continue
-        for last_seen in targets[act.kind]:
+        kind = act.kind
+        for touched in sets[kind]:
+            touched.add(key)
+        for last_seen in lasts[kind]:
             last = last_seen.get(key)
             if last is None or at > last[0]:
-                last_seen[key] = (at, act.kind)
+                last_seen[key] = (at, kind)
     return out
 
 

@@ -59,7 +59,9 @@ def test_sigkill_right_after_202_loses_nothing_and_processes_each_event_once(tmp
     with httpx.Client(base_url=first.base_url, timeout=10) as client:
         for i, event_id in enumerate(events):
             body = distinct_lead(event_id, f"K-{i:03d}")
-            assert client.post("/webhooks/acme", content=body, headers=signed_headers(body)).status_code == 202
+            assert (
+                client.post("/webhooks/acme", content=body, headers=signed_headers(body)).status_code == 202
+            )
     first.stop(signal.SIGKILL)  # no shutdown hook runs: only what was committed survives
 
     stored = inbox_rows(state)
@@ -86,7 +88,9 @@ def test_sigkill_right_after_202_loses_nothing_and_processes_each_event_once(tmp
 
 
 @pytest.mark.postgres
-def test_two_workers_on_one_postgres_inbox_process_each_event_exactly_once(tmp_path: Path, pg_url: str) -> None:
+def test_two_workers_on_one_postgres_inbox_process_each_event_exactly_once(
+    tmp_path: Path, pg_url: str
+) -> None:
     config_path = write_config(tmp_path, pg_url)
     config = load_config(config_path, environ=server_env())
     store = Store.open(pg_url)
@@ -96,7 +100,9 @@ def test_two_workers_on_one_postgres_inbox_process_each_event_exactly_once(tmp_p
         inbox = Inbox(store)
         for i, event_id in enumerate(events):
             body = distinct_lead(event_id, f"P-{i:03d}")
-            assert inbox.add("acme", acme.verify_inbound(signed_headers(body), body), body, now=datetime.now(UTC))
+            assert inbox.add(
+                "acme", acme.verify_inbound(signed_headers(body), body), body, now=datetime.now(UTC)
+            )
     finally:
         store.close()
 

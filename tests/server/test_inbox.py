@@ -19,9 +19,13 @@ BACKOFF = {"max_attempts": 3, "backoff": timedelta(seconds=10), "max_backoff": t
 
 
 def event(event_id: str) -> InboundEvent:
-    record = Record(adapter="acme", module=Module.LEADS, id=f"L-{event_id}", company="Acme", emails=("a@acme.com",))
+    record = Record(
+        adapter="acme", module=Module.LEADS, id=f"L-{event_id}", company="Acme", emails=("a@acme.com",)
+    )
     ref = RecordRef(adapter="acme", module=Module.CONTACTS, id="C-1")
-    return InboundEvent(event_id=event_id, records=(record,), record_refs=(ref,), meta={"operation": "update"})
+    return InboundEvent(
+        event_id=event_id, records=(record,), record_refs=(ref,), meta={"operation": "update"}
+    )
 
 
 @pytest.fixture

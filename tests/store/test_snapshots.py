@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from connector.domain import ActivityKind, Module, OwnerChange, Record, User
 from connector.errors import StateError
-from connector.store import Store
+from connector.store import Store, schema
+from connector.store.snapshots import match_ids_query
 from tests.store.builders import HOUR, NOW, a_record, a_ref, an_activity
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -189,3 +193,31 @@ def test_upserting_an_activity_replaces_it(store: Store) -> None:
     store.upsert_activities([an_activity("a1", completed=True, owner_id="u9")])
     (loaded,) = store.load_activities()
     assert (loaded.completed, loaded.owner_id) == (True, "u9")
+
+
+def test_postgres_looks_records_up_through_the_key_index_without_statistics(
+    pg_url: str, make_store: Callable[[str], Store]
+) -> None:
+    store = make_store(pg_url)
+    store.upsert_records([a_record(f"{i:05d}") for i in range(3_000)], seen_at=NOW)  # never ANALYZEd
+    columns = (schema.records.c.id, schema.records.c.owner_id)
+    keys = (schema.records.c.adapter, schema.records.c.module, schema.records.c.id)
+    query = match_ids_query("postgresql", columns, keys, "zoho", "Leads", ["00001", "02999"])
+    with store.engine.connect() as conn:
+        compiled = query.compile(conn)
+        plan = "\n".join(conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).scalars())
+    assert re.search(r"Index Cond: .*\(id\)::text = \(?wanted\.id", plan), plan
+
+
+def test_delete_removes_the_identity_keys_of_deleted_records(store: Store) -> None:
+    from connector.identity_index import refresh_keys
+    from rules.identity.config import IdentityConfig
+
+    one = a_record("1").model_copy(update={"emails": ("a@acme.com",)})
+    two = a_record("2").model_copy(update={"emails": ("b@globex.com",)})
+    store.upsert_records([one, two], seen_at=NOW)
+    refresh_keys(store, [one, two], IdentityConfig())
+    store.delete_records([a_ref("1")], seen_at=NOW + HOUR)
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(schema.identity_keys.c.record_id)).scalars().all()
+    assert set(rows) == {"2"}

@@ -31,8 +31,12 @@ def assigner(
     people: dict[str, User] | None = None,
 ) -> Assigner:
     return Assigner(
-        {"sales": team}, config or AssignmentConfig(), people or users("u1", "u2", "u3", "u9"),
-        records, state or {}, NOW,
+        {"sales": team},
+        config or AssignmentConfig(),
+        people or users("u1", "u2", "u3", "u9"),
+        records,
+        state or {},
+        NOW,
     )
 
 
@@ -114,7 +118,15 @@ def test_inactive_unavailable_and_just_lost_members_are_skipped() -> None:
 def test_unavailability_window_ends() -> None:
     team = TeamConfig(members=("u1",))
     config = AssignmentConfig.model_validate(
-        {"unavailable": [{"user": "u1", "from": datetime(2026, 2, 1, tzinfo=UTC), "to": datetime(2026, 3, 2, tzinfo=UTC)}]}
+        {
+            "unavailable": [
+                {
+                    "user": "u1",
+                    "from": datetime(2026, 2, 1, tzinfo=UTC),
+                    "to": datetime(2026, 3, 2, tzinfo=UTC),
+                }
+            ]
+        }
     )
     assert picks(assigner(team, config=config), 1) == ["u1"]
 
@@ -148,9 +160,21 @@ def test_direct_user_target_is_checked_too() -> None:
     [
         pytest.param({"members": ["u1", "u1"]}, "listed twice", id="duplicate-member"),
         pytest.param({"members": ["u1"], "max_open": 0}, "leaves no capacity", id="zero-capacity"),
-        pytest.param({"members": ["u1"], "strategy": "weighted", "weights": {"u2": 2}}, "not in members", id="weight-stranger"),
-        pytest.param({"members": ["u1"], "strategy": "weighted", "weights": {"u1": 0}}, "positive whole number", id="zero-weight"),
-        pytest.param({"members": ["u1"], "weights": {"u1": 2}}, 'only apply to strategy = "weighted"', id="weights-wrong-strategy"),
+        pytest.param(
+            {"members": ["u1"], "strategy": "weighted", "weights": {"u2": 2}},
+            "not in members",
+            id="weight-stranger",
+        ),
+        pytest.param(
+            {"members": ["u1"], "strategy": "weighted", "weights": {"u1": 0}},
+            "positive whole number",
+            id="zero-weight",
+        ),
+        pytest.param(
+            {"members": ["u1"], "weights": {"u1": 2}},
+            'only apply to strategy = "weighted"',
+            id="weights-wrong-strategy",
+        ),
         pytest.param({"members": ["u1"], "strategy": "random"}, "round-robin", id="unknown-strategy"),
     ],
 )
@@ -161,4 +185,11 @@ def test_invalid_team_is_rejected_with_a_hint(fields: dict, message: str) -> Non
 
 def test_unavailability_must_end_after_it_starts() -> None:
     with pytest.raises(ValueError, match="ends before it starts"):
-        AssignmentConfig.model_validate({"unavailable": [{"user": "u1", "from": "2026-03-05", "to": "2026-03-01"}]})
+        AssignmentConfig.model_validate(
+            {"unavailable": [{"user": "u1", "from": "2026-03-05", "to": "2026-03-01"}]}
+        )
+
+
+def test_route_with_an_unknown_field_is_rejected() -> None:
+    with pytest.raises(ValueError, match='"contry" is not a record field'):
+        AssignmentConfig.model_validate({"route": [{"when": {"contry": "CN"}, "team": "apac"}]})

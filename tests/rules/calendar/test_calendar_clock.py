@@ -31,14 +31,18 @@ def sh(*args: int) -> datetime:
     ("start", "amount", "due"),
     [
         pytest.param(sh(2026, 1, 9, 17, 30), 8 * H, sh(2026, 1, 12, 16, 30), id="friday-1730-to-monday-1630"),
-        pytest.param(sh(2026, 1, 12, 8, 0), 1 * H, sh(2026, 1, 12, 10, 0), id="before-opening-starts-at-nine"),
+        pytest.param(
+            sh(2026, 1, 12, 8, 0), 1 * H, sh(2026, 1, 12, 10, 0), id="before-opening-starts-at-nine"
+        ),
         pytest.param(sh(2026, 1, 12, 17, 0), 2 * H, sh(2026, 1, 13, 10, 0), id="across-midnight"),
         pytest.param(sh(2026, 9, 30, 17, 0), 2 * H, sh(2026, 10, 8, 10, 0), id="day-before-national-day"),
         pytest.param(sh(2026, 2, 13, 17, 0), 2 * H, sh(2026, 2, 14, 10, 0), id="make-up-saturday-counts"),
         pytest.param(sh(2026, 1, 12, 10, 0), timedelta(0), sh(2026, 1, 12, 10, 0), id="zero-is-identity"),
     ],
 )
-def test_add_business_hours_on_a_nine_to_six_calendar(start: datetime, amount: timedelta, due: datetime) -> None:
+def test_add_business_hours_on_a_nine_to_six_calendar(
+    start: datetime, amount: timedelta, due: datetime
+) -> None:
     assert cn(NINE_TO_SIX).add(start, amount) == due
 
 
@@ -128,11 +132,15 @@ def test_instants_far_apart_extend_the_cache_both_ways() -> None:
     assert cal.elapsed(sh(2020, 6, 1), sh(2026, 6, 2)) > timedelta(hours=7 * 250 * 5)
 
 
-INSTANTS = st.datetimes(min_value=datetime(2025, 12, 1), max_value=datetime(2027, 2, 1), timezones=st.just(SH))
+INSTANTS = st.datetimes(
+    min_value=datetime(2025, 12, 1), max_value=datetime(2027, 2, 1), timezones=st.just(SH)
+)
 AMOUNTS = st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=200))
 CALENDARS = {
     "cn-office": cn(),
-    "ny": BusinessCalendar("ny", CalendarConfig(timezone="America/New_York", hours=["08:30-12:00", "13:00-17:45"])),
+    "ny": BusinessCalendar(
+        "ny", CalendarConfig(timezone="America/New_York", hours=["08:30-12:00", "13:00-17:45"])
+    ),
 }
 
 

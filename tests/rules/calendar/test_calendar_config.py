@@ -18,7 +18,9 @@ from rules.calendar.config import parse_interval
         pytest.param({"hours": ["12:00-09:00"]}, "ends before it starts", id="reversed-interval"),
         pytest.param({"hours": ["09:00-25:00"]}, "not a time interval", id="hour-25"),
         pytest.param({"hours": ["09:00-12:00", "11:00-14:00"]}, "overlap", id="overlapping"),
-        pytest.param({"weekdays": ["mon", "funday"]}, '"funday" is not a weekday (use mon, tue', id="weekday"),
+        pytest.param(
+            {"weekdays": ["mon", "funday"]}, '"funday" is not a weekday (use mon, tue', id="weekday"
+        ),
         pytest.param({"weekdays": []}, "weekdays is empty", id="no-weekdays"),
         pytest.param({"timezone": "Mars/Olympus"}, "not an IANA time zone", id="timezone"),
         pytest.param({"holidays": "XX"}, "not a country the holidays package knows", id="country"),
@@ -37,8 +39,13 @@ def test_invalid_calendar_is_rejected_with_a_hint(fields: dict, message: str) ->
 
 def test_valid_calendar_normalises_weekdays_and_country() -> None:
     config = CalendarConfig.model_validate(
-        {"timezone": "Asia/Shanghai", "hours": ["13:30-18:00", "09:00-12:00"], "weekdays": ["Monday", "TUE"],
-         "holidays": "cn", "extra_holidays": ["2026-12-31"]}
+        {
+            "timezone": "Asia/Shanghai",
+            "hours": ["13:30-18:00", "09:00-12:00"],
+            "weekdays": ["Monday", "TUE"],
+            "holidays": "cn",
+            "extra_holidays": ["2026-12-31"],
+        }
     )
     assert config.weekdays == ("mon", "tue")
     assert config.holidays == "CN"

@@ -37,11 +37,21 @@ def a_deal(id: str = "D1", owner: str = "u1", status: str = "Qualification", **f
 
 
 def an_activity(
-    record: Record, at: datetime, owner: str | None = "u1", kind: str = "call", completed: bool = True, id: str = ""
+    record: Record,
+    at: datetime,
+    owner: str | None = "u1",
+    kind: str = "call",
+    completed: bool = True,
+    id: str = "",
 ) -> Activity:
     return Activity(
-        id=id or f"{record.id}-{owner}-{kind}-{at:%m%d%H%M}", adapter=record.adapter, record=record.ref,
-        owner_id=owner, kind=ActivityKind(kind), occurred_at=at, completed=completed,
+        id=id or f"{record.id}-{owner}-{kind}-{at:%m%d%H%M}",
+        adapter=record.adapter,
+        record=record.ref,
+        owner_id=owner,
+        kind=ActivityKind(kind),
+        occurred_at=at,
+        completed=completed,
     )
 
 
@@ -63,10 +73,19 @@ def run(
     users: dict[str, User] | None = None,
 ) -> tuple[list[Finding], list[Action], dict[str, str]]:
     snapshot = Snapshot(
-        users=USERS if users is None else users, records=records, activities=activities,
-        owner_changes=owner_changes, reassignments=reassignments, assignment_state=state or {},
+        users=USERS if users is None else users,
+        records=records,
+        activities=activities,
+        owner_changes=owner_changes,
+        reassignments=reassignments,
+        assignment_state=state or {},
     )
     rule_list = [rules] if isinstance(rules, SlaRule) else list(rules)
     return evaluate_sla(
-        snapshot, rule_list, CALENDARS, TEAMS if teams is None else teams, assignment or AssignmentConfig(), now
+        snapshot,
+        rule_list,
+        CALENDARS,
+        TEAMS if teams is None else teams,
+        assignment or AssignmentConfig(),
+        now,
     )

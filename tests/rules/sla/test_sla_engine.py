@@ -87,7 +87,9 @@ def test_default_counts_are_everything_but_notes() -> None:
     lead = a_lead(assigned_at=sh(2026, 1, 12, 9, 0))
     rule = a_rule(calendar="cn-office")
     for kind in ("call", "meeting", "task", "email"):
-        assert run(rule, [lead], sh(2026, 1, 14), [an_activity(lead, sh(2026, 1, 12, 10), kind=kind)])[0] == []
+        assert (
+            run(rule, [lead], sh(2026, 1, 14), [an_activity(lead, sh(2026, 1, 12, 10), kind=kind)])[0] == []
+        )
     assert run(rule, [lead], sh(2026, 1, 14), [an_activity(lead, sh(2026, 1, 12, 10), kind="note")])[0]
 
 
@@ -102,9 +104,15 @@ def test_dst_in_new_york_uses_local_office_hours() -> None:
 @pytest.mark.parametrize(
     ("fields", "source", "start"),
     [
-        pytest.param({"assigned_at": sh(2026, 1, 12, 9), "created_at": sh(2026, 1, 1)}, "assigned_at",
-                     sh(2026, 1, 12, 9), id="crm-assigned-at-first"),
-        pytest.param({"created_at": sh(2026, 1, 1)}, "owner change", sh(2026, 1, 12, 9), id="owner-change-next"),
+        pytest.param(
+            {"assigned_at": sh(2026, 1, 12, 9), "created_at": sh(2026, 1, 1)},
+            "assigned_at",
+            sh(2026, 1, 12, 9),
+            id="crm-assigned-at-first",
+        ),
+        pytest.param(
+            {"created_at": sh(2026, 1, 1)}, "owner change", sh(2026, 1, 12, 9), id="owner-change-next"
+        ),
     ],
 )
 def test_clock_start_sources(fields: dict, source: str, start: datetime) -> None:
@@ -124,14 +132,19 @@ def test_clock_start_falls_back_to_created_at_and_ignores_changes_to_other_owner
 
 def test_a_later_reassignment_overrides_a_stale_crm_assigned_at() -> None:
     lead = a_lead(owner="u2", assigned_at=sh(2026, 1, 5, 9))
-    move = Reassignment(record=lead.ref, rule="first-contact", from_owner="u1", to_owner="u2", at=sh(2026, 1, 13, 9))
+    move = Reassignment(
+        record=lead.ref, rule="first-contact", from_owner="u1", to_owner="u2", at=sh(2026, 1, 13, 9)
+    )
     assert run(FLAG_8BH, [lead], sh(2026, 1, 13, 15), reassignments=[move])[0] == []
     (finding,) = run(FLAG_8BH, [lead], sh(2026, 1, 14, 9, 30), reassignments=[move])[0]
     assert finding.details["clock_start_source"] == "reassignment"
 
 
 def test_record_without_any_timestamp_or_owner_is_skipped() -> None:
-    assert run(FLAG_8BH, [a_lead(), a_lead("L2", owner=None, assigned_at=sh(2026, 1, 1))], sh(2026, 2, 1))[0] == []
+    assert (
+        run(FLAG_8BH, [a_lead(), a_lead("L2", owner=None, assigned_at=sh(2026, 1, 1))], sh(2026, 2, 1))[0]
+        == []
+    )
 
 
 def test_when_filters_on_record_fields() -> None:
@@ -155,7 +168,10 @@ def test_no_activity_for_counts_from_the_owners_last_activity() -> None:
     assert run(rule, [lead], sh(2026, 1, 12, 9), [*calls, colleague])[0] == []
     (finding,) = run(rule, [lead], sh(2026, 1, 12, 11), [*calls, colleague])[0]
     assert finding.due_at == sh(2026, 1, 12, 10)
-    assert finding.evidence[1] == "last call by the owner Mon 05 Jan 02:00 UTC, due Mon 12 Jan 02:00 UTC (7d, wall-clock)"
+    assert (
+        finding.evidence[1]
+        == "last call by the owner Mon 05 Jan 02:00 UTC, due Mon 12 Jan 02:00 UTC (7d, wall-clock)"
+    )
     silent = a_lead("L2", assigned_at=sh(2026, 1, 1, 9))
     (never,) = run(rule, [silent], sh(2026, 1, 8, 9))[0]
     assert never.due_at == sh(2026, 1, 8, 9)
@@ -163,7 +179,9 @@ def test_no_activity_for_counts_from_the_owners_last_activity() -> None:
 
 def test_in_status_for_flags_deals_stuck_in_a_status() -> None:
     rule = a_rule(
-        name="stuck", module="Deals", first_activity_within=None,
+        name="stuck",
+        module="Deals",
+        first_activity_within=None,
         in_status_for={"status": "Qualification", "longer_than": "14d"},
     )
     stuck = a_deal("D1", created_at=sh(2026, 1, 1))
@@ -171,7 +189,11 @@ def test_in_status_for_flags_deals_stuck_in_a_status() -> None:
     recent = a_deal("D3", extra={"status_changed_at": "2026-01-10T00:00:00+08:00"}, created_at=sh(2026, 1, 1))
     findings, actions, _ = run(rule, [stuck, moved_on, recent], sh(2026, 1, 20))
     assert [f.records[0].id for f in findings] == ["D1"]
-    assert findings[0].evidence[0].startswith("in status Qualification since Wed 31 Dec 16:00 UTC (from created_at)")
+    assert (
+        findings[0]
+        .evidence[0]
+        .startswith("in status Qualification since Wed 31 Dec 16:00 UTC (from created_at)")
+    )
     assert actions[0].type == ActionType.FLAG
     (late,) = run(rule, [recent], sh(2026, 1, 25))[0]
     assert late.details["clock_start_source"] == "status_changed_at"
@@ -225,7 +247,9 @@ def test_records_sharing_an_id_across_modules_keep_their_own_activities() -> Non
     deal = a_deal("X1", assigned_at=sh(2026, 1, 12, 9))
     call_on_deal = an_activity(deal, sh(2026, 1, 12, 10))
     rule = a_rule(calendar="cn-office")
-    assert [f.records[0].module for f in run(rule, [lead, deal], sh(2026, 1, 14), [call_on_deal])[0]] == ["Leads"]
+    assert [f.records[0].module for f in run(rule, [lead, deal], sh(2026, 1, 14), [call_on_deal])[0]] == [
+        "Leads"
+    ]
     call_on_lead = an_activity(lead, sh(2026, 1, 12, 10))
     assert run(rule, [lead, deal], sh(2026, 1, 14), [call_on_lead])[0] == []
 
@@ -243,3 +267,13 @@ def test_the_garbage_collector_setting_is_restored() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_when_can_filter_on_custom_fields() -> None:
+    rule = a_rule(calendar="cn-office", when={"extra.lead_source": "Website", "tags_not": ["vip"]})
+    records = [
+        a_lead("L1", assigned_at=sh(2026, 1, 5, 9), extra={"lead_source": "website"}),
+        a_lead("L2", assigned_at=sh(2026, 1, 5, 9), extra={"lead_source": "Trade show"}),
+        a_lead("L3", assigned_at=sh(2026, 1, 5, 9), extra={"lead_source": "Website"}, tags=("vip",)),
+    ]
+    assert [f.records[0].id for f in run(rule, records, sh(2026, 1, 14))[0]] == ["L1"]

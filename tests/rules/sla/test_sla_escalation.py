@@ -8,7 +8,10 @@ from rules.snapshot import Reassignment
 from tests.rules.sla.sla_builders import a_lead, a_rule, an_activity, run, sh
 
 REASSIGN = a_rule(
-    calendar="cn-office", on_breach="reassign", assign_to="team:inside-sales", max_reassignments=2,
+    calendar="cn-office",
+    on_breach="reassign",
+    assign_to="team:inside-sales",
+    max_reassignments=2,
     pool_owner="u-pool",
 )
 ASSIGNED = sh(2026, 1, 12, 9)
@@ -16,7 +19,9 @@ NOW = sh(2026, 1, 14, 9)
 
 
 def moves(actions: list) -> list[tuple[str, str | None, str | None]]:
-    return [(a.target.id, a.previous_owner_id, a.new_owner_id) for a in actions if a.type == ActionType.REASSIGN]
+    return [
+        (a.target.id, a.previous_owner_id, a.new_owner_id) for a in actions if a.type == ActionType.REASSIGN
+    ]
 
 
 def test_breach_reassigns_by_round_robin_with_one_note() -> None:
@@ -33,14 +38,14 @@ def test_breach_reassigns_by_round_robin_with_one_note() -> None:
 def test_reassigned_record_starts_a_fresh_clock_so_the_next_run_does_nothing() -> None:
     moved = a_lead(owner="u2", assigned_at=ASSIGNED)
     history = [Reassignment(record=moved.ref, rule="first-contact", from_owner="u1", to_owner="u2", at=NOW)]
-    assert run(REASSIGN, [moved], sh(2026, 1, 14, 15), reassignments=history) == (
-        [], [], {}
-    )
+    assert run(REASSIGN, [moved], sh(2026, 1, 14, 15), reassignments=history) == ([], [], {})
 
 
 def test_never_reassigned_back_to_the_rep_who_just_lost_it() -> None:
     moved = a_lead(owner="u2", assigned_at=ASSIGNED)
-    history = [Reassignment(record=moved.ref, rule="first-contact", from_owner="u1", to_owner="u2", at=ASSIGNED)]
+    history = [
+        Reassignment(record=moved.ref, rule="first-contact", from_owner="u1", to_owner="u2", at=ASSIGNED)
+    ]
     state = {"round-robin:inside-sales": "u3"}  # next in rotation would be u1
     _, actions, _ = run(REASSIGN, [moved], NOW, reassignments=history, state=state)
     assert moves(actions) == [("L1", "u2", "u3")]
@@ -49,12 +54,18 @@ def test_never_reassigned_back_to_the_rep_who_just_lost_it() -> None:
 def test_after_max_reassignments_the_record_goes_to_the_pool() -> None:
     lead = a_lead(owner="u3", assigned_at=ASSIGNED)
     history = [
-        Reassignment(record=lead.ref, rule="first-contact", from_owner="u1", to_owner="u2", at=sh(2026, 1, 5)),
-        Reassignment(record=lead.ref, rule="first-contact", from_owner="u2", to_owner="u3", at=sh(2026, 1, 8)),
+        Reassignment(
+            record=lead.ref, rule="first-contact", from_owner="u1", to_owner="u2", at=sh(2026, 1, 5)
+        ),
+        Reassignment(
+            record=lead.ref, rule="first-contact", from_owner="u2", to_owner="u3", at=sh(2026, 1, 8)
+        ),
     ]
     findings, actions, _ = run(REASSIGN, [lead], NOW, reassignments=history)
     assert moves(actions) == [("L1", "u3", "u-pool")]
-    assert "already reassigned 2 time(s) by this rule (max_reassignments = 2)" in findings[0].details["outcome"]
+    assert (
+        "already reassigned 2 time(s) by this rule (max_reassignments = 2)" in findings[0].details["outcome"]
+    )
 
 
 def test_after_max_reassignments_without_a_pool_it_is_only_flagged() -> None:
@@ -76,7 +87,10 @@ def test_nobody_eligible_goes_to_the_pool_with_the_reason() -> None:
 
 def test_unavailable_member_is_skipped() -> None:
     config = AssignmentConfig.model_validate(
-        {"unavailable": [{"user": "u2", "from": "2026-01-13", "to": "2026-01-20"}], "timezone": "Asia/Shanghai"}
+        {
+            "unavailable": [{"user": "u2", "from": "2026-01-13", "to": "2026-01-20"}],
+            "timezone": "Asia/Shanghai",
+        }
     )
     _, actions, _ = run(REASSIGN, [a_lead(assigned_at=ASSIGNED)], NOW, assignment=config)
     assert moves(actions) == [("L1", "u1", "u3")]
@@ -89,7 +103,12 @@ def test_several_breaches_in_one_run_share_the_rotation_and_loads() -> None:
     assert state == {"round-robin:inside-sales": "u3"}
     capped = {"inside-sales": TeamConfig(members=("u1", "u2", "u3"), max_open=1)}
     _, actions, _ = run(REASSIGN, leads, NOW, teams=capped)
-    assert moves(actions) == [("L0", "u1", "u2"), ("L1", "u1", "u3"), ("L2", "u1", "u-pool"), ("L3", "u1", "u-pool")]
+    assert moves(actions) == [
+        ("L0", "u1", "u2"),
+        ("L1", "u1", "u3"),
+        ("L2", "u1", "u-pool"),
+        ("L3", "u1", "u-pool"),
+    ]
 
 
 def test_reassign_key_does_not_depend_on_who_is_picked() -> None:
@@ -103,8 +122,13 @@ def test_reassign_key_does_not_depend_on_who_is_picked() -> None:
 def test_routing_picks_the_team_when_assign_to_is_omitted() -> None:
     rule = REASSIGN.model_copy(update={"assign_to": None})
     teams = {"apac": TeamConfig(members=("u3",)), "inside-sales": TeamConfig(members=("u2",))}
-    config = AssignmentConfig.model_validate({"route": [{"when": {"country": "CN"}, "team": "apac"}, {"team": "inside-sales"}]})
-    leads = [a_lead("CN1", assigned_at=ASSIGNED, country="CN"), a_lead("US1", assigned_at=ASSIGNED, country="US")]
+    config = AssignmentConfig.model_validate(
+        {"route": [{"when": {"country": "CN"}, "team": "apac"}, {"team": "inside-sales"}]}
+    )
+    leads = [
+        a_lead("CN1", assigned_at=ASSIGNED, country="CN"),
+        a_lead("US1", assigned_at=ASSIGNED, country="US"),
+    ]
     _, actions, _ = run(rule, leads, NOW, teams=teams, assignment=config)
     assert moves(actions) == [("CN1", "u1", "u3"), ("US1", "u1", "u2")]
 
@@ -124,7 +148,10 @@ def test_pool_rule_moves_to_the_pool_owner() -> None:
 
 
 LADDER = a_rule(
-    calendar="cn-office", assign_to="team:inside-sales", pool_owner="u-pool", max_reassignments=1,
+    calendar="cn-office",
+    assign_to="team:inside-sales",
+    pool_owner="u-pool",
+    max_reassignments=1,
     steps=[{"after": "4h", "do": "flag"}, {"after": "8h", "do": "reassign"}, {"after": "3d", "do": "pool"}],
 )
 
@@ -139,7 +166,9 @@ def test_ladder_climbs_flag_then_reassign_then_pool() -> None:
     findings, actions, _ = run(LADDER, [lead], sh(2026, 1, 13, 9, 30))
     assert moves(actions) == [("L1", "u1", "u2")]
     assert findings[0].breached_at == sh(2026, 1, 12, 17)
-    history = [Reassignment(record=lead.ref, rule="first-contact", from_owner="u0", to_owner="u1", at=sh(2026, 1, 1))]
+    history = [
+        Reassignment(record=lead.ref, rule="first-contact", from_owner="u0", to_owner="u1", at=sh(2026, 1, 1))
+    ]
     _, actions, _ = run(LADDER, [lead], sh(2026, 1, 13, 9, 30), reassignments=history)
     assert moves(actions) == [("L1", "u1", "u-pool")]  # max_reassignments reached: pool instead
     findings, actions, _ = run(LADDER, [lead], sh(2026, 1, 22, 9, 30))
@@ -155,7 +184,11 @@ def test_ladder_stops_once_the_owner_acts() -> None:
 
 def test_a_record_is_moved_at_most_once_per_run() -> None:
     pool_rule = a_rule(
-        name="follow-up", first_activity_within=None, no_activity_for="1d", on_breach="pool", pool_owner="u-pool"
+        name="follow-up",
+        first_activity_within=None,
+        no_activity_for="1d",
+        on_breach="pool",
+        pool_owner="u-pool",
     )
     lead = a_lead(assigned_at=ASSIGNED)
     findings, actions, _ = run([REASSIGN, pool_rule], [lead], NOW)
