@@ -8,9 +8,11 @@ Records are sorted by reference first, so the result does not depend on input or
 
 from __future__ import annotations
 
+import gc
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -62,8 +64,29 @@ def sort_key(record: Record) -> tuple[str, str, str]:
     return (record.adapter, str(record.module), record.id)
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building millions of acyclic tuples and dicts.
+
+    Each collection walks every live object; with a million records loaded that is about a third
+    of resolution's CPU time, and nothing built here forms a cycle.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def resolve(records: Iterable[Record], config: IdentityConfig) -> Resolution:
     """Group ``records`` into customers with the match rules of ``config``."""
+    with gc_paused():
+        return _resolve(records, config)
+
+
+def _resolve(records: Iterable[Record], config: IdentityConfig) -> Resolution:
     ordered = tuple(sorted(records, key=sort_key))
     extractor = FeatureExtractor(config)
     features = tuple(extractor.extract(r) for r in ordered)
@@ -209,7 +232,7 @@ def _attach_cityless(
         if feats.company is not None and feats.city:
             cities.setdefault(feats.company.key, set()).add(feats.city)
             first.setdefault(feats.company.key, index)
-    company, city = rule.fields
+    company, _ = rule.fields
     for index, feats in enumerate(features):
         if feats.company is None or feats.city or len(cities.get(feats.company.key, ())) != 1:
             continue

@@ -15,7 +15,7 @@ from datetime import datetime
 from connector.domain import Action, Finding, FindingKind, RecordRef
 from rules.identity.config import IdentityConfig
 from rules.identity.explain import explain_edges, record_label
-from rules.identity.resolve import Resolution, resolve
+from rules.identity.resolve import Resolution, gc_paused, resolve
 from rules.pursuit.actions import plan_actions
 from rules.pursuit.config import PursuitRule
 from rules.pursuit.policies import POLICIES, Case, Decision
@@ -31,6 +31,13 @@ def evaluate_pursuit(
     """Findings and actions for every customer pursued by more than one rep, in a stable order."""
     if not rules:
         return [], []
+    with gc_paused():
+        return _evaluate(snapshot, identity, rules, now)
+
+
+def _evaluate(
+    snapshot: Snapshot, identity: IdentityConfig, rules: Sequence[PursuitRule], now: datetime
+) -> tuple[list[Finding], list[Action]]:
     resolution = resolve(snapshot.records, identity)
     if resolution.stats.capped_blocks:
         log.warning(
