@@ -1,0 +1,89 @@
+"""``referee sync --apply`` in a subprocess against a real REST CRM server started by the test."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tests.cli.conftest import DEMO_NOW, ROOT, run_referee
+
+pytestmark = pytest.mark.e2e
+
+
+def load_fake_crm() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("acme_fake_crm_cli", ROOT / "examples/acme-crm/fake_crm.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["acme_fake_crm_cli"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def acme(tmp_path: Path) -> Iterator[tuple[Any, Path, dict[str, str]]]:
+    crm = load_fake_crm()
+    server, thread, base_url = crm.serve(0, clock=lambda: datetime(2026, 11, 27, 2, 5, tzinfo=UTC))
+    text = (ROOT / "examples/acme-crm/config.toml").read_text(encoding="utf-8")
+    text = text.replace("http://127.0.0.1:8765/api/v2", base_url)
+    assert base_url in text
+    config = tmp_path / "acme.toml"
+    config.write_text(text, encoding="utf-8")
+    env = {"ACME_TOKEN": crm.DEFAULT_TOKEN, "ACME_WEBHOOK_SECRET": "demo-webhook-secret"}
+    try:
+        yield server, config, env
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_sync_apply_lands_reassignments_flags_and_notes_in_the_crm(acme) -> None:
+    server, config, env = acme
+    plan = run_referee("plan", "-c", str(config), "--now", DEMO_NOW, "--format", "json", env=env)
+    assert plan.returncode == 0, plan.stderr
+    planned = json.loads(plan.stdout)
+    assert {f["kind"] for f in planned["findings"]} == {"pursuit", "sla"}
+    assert all(lead["tags"] == [] for lead in server.crm.leads.values())  # a plan writes nothing
+
+    result = run_referee("sync", "-c", str(config), "--apply", "--now", DEMO_NOW, "--format", "json", env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    reassigns = [a for a in report["actions"] if a["type"] == "reassign"]
+    assert reassigns and all(a["status"] == "applied" for a in reassigns)
+    leads = server.crm.leads
+    for action in reassigns:
+        assert leads[action["id"]]["owner"]["id"] == action["new_owner_id"]
+    flagged = {a["id"]: a["tag"] for a in report["actions"] if a["type"] == "flag"}
+    assert flagged
+    for lead_id, tag in flagged.items():
+        assert tag in leads[lead_id]["tags"]
+    assert any(lead.get("notes") for lead in leads.values())
+    assert report["api_calls"]["acme"]
+
+    again = run_referee("sync", "-c", str(config), "--apply", "--now", DEMO_NOW, "--format", "json", env=env)
+    assert again.returncode == 0, again.stderr
+    assert [a for a in json.loads(again.stdout)["actions"] if a["status"] == "applied"] == []
+
+
+def test_unreachable_crm_exits_3(acme, tmp_path: Path) -> None:
+    _, config, env = acme
+    text = config.read_text(encoding="utf-8")
+    dead = tmp_path / "dead.toml"
+    dead.write_text(_with_base_url(text, "http://127.0.0.1:9/api/v2"), encoding="utf-8")
+    result = run_referee("plan", "-c", str(dead), "--now", DEMO_NOW, env=env)
+    assert result.returncode == 3, result.stderr
+    assert "could not reach the server" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _with_base_url(text: str, url: str) -> str:
+    lines = [f'base_url = "{url}"' if line.startswith("base_url") else line for line in text.splitlines()]
+    return "\n".join(lines) + "\n"
