@@ -70,13 +70,17 @@ class Config(ConfigModel):
 
     def ruleset(self) -> RuleSet:
         """The sections the pure rules engine reads."""
+        assignment = self.assignment
+        if "timezone" not in assignment.model_fields_set:
+            assignment = assignment.model_copy(update={"timezone": self.referee.timezone})
         return RuleSet(
             identity=self.identity,
             pursuit=self.rules.pursuit,
             sla=self.rules.sla,
             calendars=self.calendars,
             teams=self.teams,
-            assignment=self.assignment,
+            assignment=assignment,
+            timezone=self.referee.timezone,
         )
 
     def state_url(self) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import and_, bindparam, delete, insert, or_, select
+from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select
 
 from connector.config import Config
 from connector.domain import Module, Record, RecordRef, User
@@ -182,17 +182,26 @@ def _lookup(store: Store, keys: Sequence[tuple[str, str]], cap: int) -> tuple[se
             terms = [and_(_keys.c.key_type == t, _keys.c.key_value == v) for t, v in exact]
             rows = conn.execute(select(*columns).where(or_(*terms))).all()
             found.update(RecordRef(adapter=a, module=Module(m), id=i) for a, m, i in rows)
-        lists: list[tuple[int, str, list[Any]]] = []
-        for key_type, key_value in fuzzy:  # capped per token: common tokens are skipped, not scanned
-            query = select(*columns).where(_keys.c.key_type == key_type, _keys.c.key_value == key_value)
-            rows = list(conn.execute(query.limit(cap + 1)).all())
-            if len(rows) > cap:
-                skipped.append(f"{key_type}{key_value}")
-            else:
-                lists.append((len(rows), f"{key_type}{key_value}", rows))
-    # like resolution, compare only with records sharing one of the name's rarest tokens
-    for _, _, rows in sorted(lists, key=lambda item: item[:2])[:RARE_TOKENS_PER_NAME]:
-        found.update(RecordRef(adapter=a, module=Module(m), id=i) for a, m, i in rows)
+        if fuzzy:
+            # one statement counts every token's records (each count stops at cap + 1) ...
+            counts = conn.execute(select(*(
+                select(func.count()).select_from(
+                    select(literal(1)).where(_keys.c.key_type == t, _keys.c.key_value == v).limit(cap + 1).subquery()
+                ).scalar_subquery()
+                for t, v in fuzzy
+            ))).one()
+            usable = []
+            for (key_type, key_value), count in zip(fuzzy, counts, strict=True):
+                if count > cap:
+                    skipped.append(f"{key_type}{key_value}")
+                elif count:
+                    usable.append((count, key_type, key_value))
+            # ... and, like resolution, only the name's rarest tokens bring candidates
+            rarest = sorted(usable)[:RARE_TOKENS_PER_NAME]
+            if rarest:
+                terms = [and_(_keys.c.key_type == t, _keys.c.key_value == v) for _, t, v in rarest]
+                rows = conn.execute(select(*columns).where(or_(*terms))).all()
+                found.update(RecordRef(adapter=a, module=Module(m), id=i) for a, m, i in rows)
     return found, skipped
 
 

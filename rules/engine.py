@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from connector.domain import Action, Finding
+from connector.domain import Action, ActionType, Finding, RecordRef
 from rules.assign.config import AssignmentConfig, TeamConfig
 from rules.calendar.config import CalendarConfig
 from rules.identity.config import IdentityConfig
@@ -27,6 +27,8 @@ class RuleSet:
     calendars: Mapping[str, CalendarConfig] = field(default_factory=dict)
     teams: Mapping[str, TeamConfig] = field(default_factory=dict)
     assignment: AssignmentConfig = field(default_factory=AssignmentConfig)
+    timezone: str = "UTC"
+    """``[referee] timezone``: the zone findings speak in when a rule has no calendar."""
 
 
 def evaluate(snapshot: Snapshot, ruleset: RuleSet, now: datetime) -> Plan:
@@ -35,7 +37,8 @@ def evaluate(snapshot: Snapshot, ruleset: RuleSet, now: datetime) -> Plan:
         raise ValueError("now must be timezone-aware")
     pursuit_findings, pursuit_actions = evaluate_pursuit(snapshot, ruleset.identity, ruleset.pursuit, now)
     sla_findings, sla_actions, state = evaluate_sla(
-        snapshot, ruleset.sla, ruleset.calendars, ruleset.teams, ruleset.assignment, now
+        snapshot, ruleset.sla, ruleset.calendars, ruleset.teams, ruleset.assignment, now,
+        timezone=ruleset.timezone,
     )
     return Plan(
         findings=tuple(pursuit_findings) + tuple(sla_findings),
@@ -44,18 +47,30 @@ def evaluate(snapshot: Snapshot, ruleset: RuleSet, now: datetime) -> Plan:
     )
 
 
+_MOVE_AND_NOTE = (ActionType.REASSIGN, ActionType.NOTE)
+
+
 def _dedupe(actions: Sequence[Action]) -> tuple[Action, ...]:
-    """Drop repeated idempotency keys, and a second reassign of one record (the first rule wins)."""
+    """Drop repeated idempotency keys, and a second reassign of one record (the first rule wins).
+
+    A dropped reassignment takes its rule's note on that record with it, so no note explains a
+    move that will not happen.
+    """
+    reassigned: dict[RecordRef, str] = {}
+    for action in actions:
+        if action.type == ActionType.REASSIGN:
+            reassigned.setdefault(action.target, action.rule)
+    dropped = {
+        (a.rule, a.target)
+        for a in actions
+        if a.type == ActionType.REASSIGN and reassigned[a.target] != a.rule
+    }
     seen: set[str] = set()
-    reassigned: set[object] = set()
     kept: list[Action] = []
     for action in actions:
-        if action.idempotency_key in seen:
+        orphaned = (action.rule, action.target) in dropped and action.type in _MOVE_AND_NOTE
+        if action.idempotency_key in seen or orphaned:
             continue
-        if action.type == "reassign":
-            if action.target in reassigned:
-                continue
-            reassigned.add(action.target)
         seen.add(action.idempotency_key)
         kept.append(action)
     return tuple(kept)

@@ -186,10 +186,10 @@ class BusinessCalendar:
         return to_micros(datetime(day.year, day.month, day.day, hour, minute, tzinfo=self.zone))
 
 
-def build_clock(name: str | None, calendars: Mapping[str, CalendarConfig]) -> Clock:
-    """The clock for a rule's ``calendar`` (``None`` → wall-clock time in UTC)."""
+def build_clock(name: str | None, calendars: Mapping[str, CalendarConfig], *, wall_zone: str = "UTC") -> Clock:
+    """The clock for a rule's ``calendar`` (``None`` → wall-clock time, explained in ``wall_zone``)."""
     if name is None:
-        return WallClock()
+        return WallClock(zone=ZoneInfo(wall_zone))
     try:
         config = calendars[name]
     except KeyError:

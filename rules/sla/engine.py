@@ -37,12 +37,17 @@ def evaluate_sla(
     teams: Mapping[str, TeamConfig],
     assignment: AssignmentConfig,
     now: datetime,
+    *,
+    timezone: str = "UTC",
 ) -> tuple[list[Finding], list[Action], dict[str, str]]:
-    """Findings and actions for every SLA rule, plus the assignment pointers to persist."""
+    """Findings and actions for every SLA rule, plus the assignment pointers to persist.
+
+    ``timezone`` is the zone wall-clock rules (no ``calendar``) speak in.
+    """
     if not rules:
         return [], [], dict(snapshot.assignment_state)
     with _collector_paused():
-        return _evaluate(snapshot, rules, calendars, teams, assignment, now)
+        return _evaluate(snapshot, rules, calendars, teams, assignment, now, timezone)
 
 
 @contextmanager
@@ -69,6 +74,7 @@ def _evaluate(
     teams: Mapping[str, TeamConfig],
     assignment: AssignmentConfig,
     now: datetime,
+    timezone: str,
 ) -> tuple[list[Finding], list[Action], dict[str, str]]:
     records = sorted(snapshot.records, key=lambda r: (r.adapter, r.module, r.id))
     history = OwnershipHistory(snapshot.owner_changes, snapshot.reassignments)
@@ -90,7 +96,7 @@ def _evaluate(
     findings: list[Finding] = []
     for rule in rules:
         if rule.calendar not in clocks:
-            clocks[rule.calendar] = build_clock(rule.calendar, calendars)
+            clocks[rule.calendar] = build_clock(rule.calendar, calendars, wall_zone=timezone)
         clock = clocks[rule.calendar]
         judge = _Judge(
             rule, clock, starts, touches[(frozenset(rule.counts), rule.no_activity_for is not None)], now
@@ -193,7 +199,7 @@ def _finding(breach: Breach, now: datetime) -> Finding:
             "clock_start_source": breach.start.source,
             "counted_from": breach.since.isoformat(),
             "threshold": rule_text(rule.threshold),
-            "business_time_elapsed": format_duration(breach.elapsed),
+            "business_time_elapsed": breach.elapsed_text,
             "business_seconds_elapsed": int(breach.elapsed.total_seconds()),
             "step": breach.step_index + 1,
             "step_after": rule_text(breach.step.after),

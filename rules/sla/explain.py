@@ -36,6 +36,11 @@ class Breach:
         return self.elapsed >= self.rule.threshold
 
     @cached_property
+    def elapsed_text(self) -> str:
+        """``1d2h30m``: the elapsed business time the way config writes durations."""
+        return format_duration(self.elapsed)
+
+    @cached_property
     def ref(self) -> RecordRef:
         return self.record.ref
 
@@ -94,5 +99,6 @@ def evidence(breach: Breach) -> tuple[str, ...]:
         ]
     else:
         lines = [f"assigned {start}, {due}", f"no {kinds_text(rule)} by the owner {record.owner_id}"]
-    lines.append(f"{amount(breach.elapsed, clock)} elapsed" + ("" if breach.breached else " (warning step)"))
+    spent = amount(breach.elapsed, clock) if clock.business_hours else breach.elapsed_text
+    lines.append(f"{spent} elapsed" + ("" if breach.breached else " (warning step)"))
     return tuple(lines)
