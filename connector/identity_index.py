@@ -101,6 +101,33 @@ def refresh_keys(
     return len(rows)
 
 
+def sync_keys(
+    store: Store, resolution: Resolution, identity: IdentityConfig, changed: Iterable[RecordRef] = ()
+) -> int:
+    """Bring the index in line with ``resolution`` after a sync, touching only what moved.
+
+    Rewrites the keys of records pulled this run (``changed``) and of every record whose
+    customer id differs from the indexed one (a merge or split elsewhere in the customer).
+    Returns the number of records re-indexed.
+    """
+    indexed: dict[tuple[str, str, str], str] = {}
+    with store._read() as conn:
+        query = select(_keys.c.adapter, _keys.c.module, _keys.c.record_id, _keys.c.key_value).where(
+            _keys.c.key_type == CUSTOMER_KEY
+        )
+        indexed = {(a, m, i): v for a, m, i, v in conn.execute(query)}
+    wanted = {(r.adapter, r.module.value, r.id) for r in changed}
+    stale = [
+        record
+        for i, record in enumerate(resolution.records)
+        if (ident := (record.adapter, record.module.value, record.id)) in wanted
+        or indexed.get(ident) != resolution.customer_id(i)
+    ]
+    if stale:
+        refresh_keys(store, stale, identity, resolution)
+    return len(stale)
+
+
 def rebuild_keys(store: Store, identity: IdentityConfig) -> Resolution:
     """Resolve every stored record and rewrite all identity keys (after a full sync)."""
     records = store.load_records()

@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
-from connector.domain import ActionResult, Finding, Record, RecordRef
+from connector.domain import Action, ActionResult, ActionType, Finding, Record, RecordRef
 from connector.sync import SyncReport
 
 
@@ -87,31 +86,45 @@ def _jsonable(value: Any) -> Any:
 
 
 def print_report(report: SyncReport, console: Console) -> None:
-    """Human summary: findings with their evidence, then the actions and their status."""
-    console.print(f"[bold]Run {report.run_id}[/bold] ({report.mode})")
+    """Human summary: each finding with its evidence, then each action with its status and reason."""
+    console.print(f"[bold]Run {report.run_id}[/bold] ({report.mode})", highlight=False)
     if not report.findings:
         console.print("No conflicts and no missed SLAs found.")
     for finding in report.findings:
-        who = ", ".join(finding.owners)
-        head = f"[bold]{finding.kind.value.upper()}[/bold] {finding.rule}: {len(finding.records)} record(s), owners {who}"
+        head = f"[bold]{finding.kind.value.upper()}[/bold] {finding.rule}: " + ", ".join(
+            f"{ref.module}/{ref.id} ({_owner(ref, report.records)})" for ref in finding.records
+        )
         if finding.keeper:
-            head += f", keeper {finding.keeper}"
-        console.print(head)
+            head += f"; keeper {finding.keeper}"
+        console.print(head, highlight=False)
         for line in finding.evidence:
-            console.print(f"  - {line}")
+            console.print(f"    - {line}", highlight=False, markup=False)
     if report.results:
-        table = Table(title="Actions", show_lines=False)
-        for column in ("status", "type", "record", "change", "reason"):
-            table.add_column(column)
-        for result in report.results:
-            action = result.action
-            change = action.new_owner_id or action.tag or (action.text or "")[:40]
-            if action.new_owner_id:
-                change = f"{action.previous_owner_id} → {action.new_owner_id}"
-            reason = result.message or action.reason
-            table.add_row(result.status.value, action.type.value, str(action.target), change, reason)
-        console.print(table)
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()) if v)
-    console.print(f"Summary: {counts or 'nothing to do'}")
+        console.print("[bold]Actions[/bold]")
+    for result in report.results:
+        action = result.action
+        console.print(
+            f"  {result.status.value:<8} {action.type.value:<8} {action.target.module}/{action.target.id}"
+            f"  {_change(action)}",
+            highlight=False,
+            markup=False,
+        )
+        console.print(f"           {result.message or action.reason}", highlight=False, markup=False)
+    counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(report.counts.items()) if v)
+    console.print(f"Summary: {counts or 'nothing to do'}", highlight=False)
     if report.mode == "dry-run" and report.results:
         console.print("Dry run: nothing was written. Run with --apply (or set apply = true) to write back.")
+
+
+def _owner(ref: RecordRef, records: Mapping[RecordRef, Record]) -> str:
+    record = records.get(ref)
+    return (record.owner_id if record else None) or "no owner"
+
+
+def _change(action: Action) -> str:
+    if action.type == ActionType.REASSIGN:
+        return f"{action.previous_owner_id} → {action.new_owner_id}"
+    if action.type == ActionType.FLAG:
+        return f"tag {action.tag}"
+    text = " ".join((action.text or "").split())
+    return f'"{text[:70]}…"' if len(text) > 70 else f'"{text}"'

@@ -16,6 +16,7 @@ from datetime import datetime
 from connector.config import Config
 from connector.domain import Action, ActionResult, ActionStatus, Finding, Record, RecordRef
 from connector.errors import ConnectorError
+from connector.identity_index import sync_keys
 from connector.protocol import CrmAdapter
 from connector.store import Store
 from rules.engine import evaluate
@@ -64,11 +65,14 @@ def run_sync(
         run_id = store.start_run(mode=mode, adapters=list(adapters), now=options.now)
         report = SyncReport(run_id=run_id, mode=mode)
         try:
+            changed: list[RecordRef] = []
             for name, adapter in adapters.items():
-                _pull(store, name, adapter, options, report, progress)
+                changed.extend(_pull(store, name, adapter, options, report, progress))
                 _maintain(adapter, options.now)
             snapshot = build_snapshot(store)
             plan = evaluate(snapshot, config.ruleset(), options.now)
+            if plan.resolution is not None:
+                report.counts["identity_reindexed"] = sync_keys(store, plan.resolution, config.identity, changed)
             _execute(store, adapters, plan, options, report, run_id)
             report.findings = list(plan.findings)
             report.records = {r.ref: r for r in snapshot.records}
@@ -105,12 +109,15 @@ def _pull(
     options: SyncOptions,
     report: SyncReport,
     progress: ProgressHook | None,
-) -> None:
+) -> list[RecordRef]:
+    """Store everything the adapter has changed since its cursors; return the refs it brought."""
     store.upsert_users(name, adapter.pull_users())
+    refs: list[RecordRef] = []
     cursors = {} if options.full else store.get_cursors(name)
     pulled = 0
     for batch in adapter.pull(cursors, full=options.full):
         if batch.records:
+            refs.extend(r.ref for r in batch.records)
             changes = store.upsert_records(batch.records, seen_at=options.now)
             report.counts["owner_changes_seen"] = report.counts.get("owner_changes_seen", 0) + len(changes)
         if batch.activities:
@@ -124,6 +131,7 @@ def _pull(
         report.counts["activities_pulled"] = report.counts.get("activities_pulled", 0) + len(batch.activities)
         if progress:
             progress(name, pulled)
+    return refs
 
 
 def _maintain(adapter: CrmAdapter, now: datetime) -> None:

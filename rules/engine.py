@@ -10,6 +10,7 @@ from connector.domain import Action, ActionType, Finding, RecordRef
 from rules.assign.config import AssignmentConfig, TeamConfig
 from rules.calendar.config import CalendarConfig
 from rules.identity.config import IdentityConfig
+from rules.identity.resolve import resolve
 from rules.pursuit.config import PursuitRule
 from rules.pursuit.engine import evaluate_pursuit
 from rules.sla.config import SlaRule
@@ -35,7 +36,10 @@ def evaluate(snapshot: Snapshot, ruleset: RuleSet, now: datetime) -> Plan:
     """Run every rule on ``snapshot`` as of ``now``; deterministic for equal inputs."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    pursuit_findings, pursuit_actions = evaluate_pursuit(snapshot, ruleset.identity, ruleset.pursuit, now)
+    resolution = resolve(snapshot.records, ruleset.identity)
+    pursuit_findings, pursuit_actions = evaluate_pursuit(
+        snapshot, ruleset.identity, ruleset.pursuit, now, resolution=resolution
+    )
     sla_findings, sla_actions, state = evaluate_sla(
         snapshot, ruleset.sla, ruleset.calendars, ruleset.teams, ruleset.assignment, now,
         timezone=ruleset.timezone,
@@ -44,6 +48,7 @@ def evaluate(snapshot: Snapshot, ruleset: RuleSet, now: datetime) -> Plan:
         findings=tuple(pursuit_findings) + tuple(sla_findings),
         actions=_dedupe([*pursuit_actions, *sla_actions]),
         assignment_state=state,
+        resolution=resolution,
     )
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from connector.domain import Action, Activity, Finding, OwnerChange, Record, RecordRef, User
+
+if TYPE_CHECKING:
+    from rules.identity.resolve import Resolution
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,10 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Plan:
-    """Findings, the actions they call for, and assignment state to persist (e.g. round-robin pointers)."""
+    """Findings, the actions they call for, assignment state to persist (e.g. round-robin
+    pointers), and the customer resolution (so the pipeline can index customers for ``check``)."""
 
     findings: tuple[Finding, ...] = ()
     actions: tuple[Action, ...] = ()
     assignment_state: Mapping[str, str] = field(default_factory=dict)
+    resolution: Resolution | None = None

@@ -26,19 +26,30 @@ log = logging.getLogger(__name__)
 
 
 def evaluate_pursuit(
-    snapshot: Snapshot, identity: IdentityConfig, rules: Sequence[PursuitRule], now: datetime
+    snapshot: Snapshot,
+    identity: IdentityConfig,
+    rules: Sequence[PursuitRule],
+    now: datetime,
+    *,
+    resolution: Resolution | None = None,
 ) -> tuple[list[Finding], list[Action]]:
-    """Findings and actions for every customer pursued by more than one rep, in a stable order."""
+    """Findings and actions for every customer pursued by more than one rep, in a stable order.
+
+    ``resolution`` of ``snapshot.records`` may be passed in when the caller already has it.
+    """
     if not rules:
         return [], []
     with gc_paused():
-        return _evaluate(snapshot, identity, rules, now)
+        return _evaluate(snapshot, identity, rules, now, resolution or resolve(snapshot.records, identity))
 
 
 def _evaluate(
-    snapshot: Snapshot, identity: IdentityConfig, rules: Sequence[PursuitRule], now: datetime
+    snapshot: Snapshot,
+    identity: IdentityConfig,
+    rules: Sequence[PursuitRule],
+    now: datetime,
+    resolution: Resolution,
 ) -> tuple[list[Finding], list[Action]]:
-    resolution = resolve(snapshot.records, identity)
     if resolution.stats.capped_blocks:
         log.warning(
             "identity: %d fuzzy blocks larger than max_block_size=%d were skipped (largest %d records)",

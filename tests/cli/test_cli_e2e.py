@@ -123,3 +123,19 @@ def test_second_sync_is_refused_while_one_runs(demo_config: Path) -> None:
     assert result.returncode != 0
     assert "another sync is running since" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_check_on_the_demo_store(demo_config: Path) -> None:
+    assert run_referee("plan", "-c", str(demo_config), "--now", DEMO_NOW).returncode == 0
+    candidate = '{"company": "字节跳动", "phone": "0086-138-0013-8000", "owner_id": "u-smith"}'
+    result = run_referee("check", "-c", str(demo_config), "--now", DEMO_NOW, "--record", candidate, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    verdict = json.loads(result.stdout)
+    assert verdict["known"] and verdict["conflict"]
+    [customer] = verdict["customers"]
+    assert {r["id"] for r in customer["records"]} == {"L-1002", "L-1003"}
+    assert customer["keeper"] == "u-li"
+    table = run_referee("check", "-c", str(demo_config), "--now", DEMO_NOW, "--record", candidate)
+    assert "Conflict" in table.stdout and "L-1003" in table.stdout
+    bad = run_referee("check", "-c", str(demo_config), "--record", "{not json")
+    assert bad.returncode == 2 and "--record is not valid JSON" in bad.stderr

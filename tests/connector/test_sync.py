@@ -168,3 +168,19 @@ def test_full_ignores_cursors(make_store, store_url, world) -> None:
 
 def test_fake_satisfies_the_protocol(world) -> None:
     assert isinstance(world, CrmAdapter)
+
+
+def test_sync_indexes_customers_for_check(make_store, store_url, world) -> None:
+    from connector.identity_index import check
+
+    store = make_store(store_url)
+    report = run_sync(CONFIG, store, {"crm": world}, SyncOptions(now=NOW))
+    assert report.counts["identity_reindexed"] == 3
+    verdict = check(store, {"email": "A@acme.com ", "owner_id": "u3"}, CONFIG, NOW)
+    assert verdict.known and verdict.conflict
+    [customer] = verdict.customers
+    assert sorted(r.id for r in customer.records) == ["L1", "L2"]
+    assert customer.keeper == "u1"
+    again = run_sync(CONFIG, store, {"crm": world}, SyncOptions(now=NOW))
+    assert again.counts["identity_reindexed"] == 3  # the fake re-sends every record: all re-indexed
+    assert check(store, {"email": "nobody@initech.com"}, CONFIG, NOW).known is False
