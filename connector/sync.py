@@ -200,7 +200,7 @@ def _by_adapter(actions: Iterable[Action]) -> dict[str, list[Action]]:
 
 
 def _status_counts(results: Sequence[ActionResult]) -> dict[str, int]:
-    counts = {f"actions_{s.value}": 0 for s in ActionStatus}
+    counts = {f"actions_{s.value}": 0 for s in ActionStatus if s != ActionStatus.APPLYING}
     for result in results:
         counts[f"actions_{result.status.value}"] += 1
     return counts
