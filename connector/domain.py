@@ -14,6 +14,10 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+ECHO_MARK = "modified_by_integration"
+"""``Record.extra`` key an adapter sets to True when crm-referee's own integration user made the
+record's last change, so our write-backs coming back through polls and webhooks can be recognised."""
+
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from connector.config import Config
-from connector.domain import Action, ActionResult, ActionStatus, Finding, Record, RecordRef
+from connector.domain import ECHO_MARK, Action, ActionResult, ActionStatus, Finding, Record, RecordRef
 from connector.errors import ConnectorError
 from connector.identity_index import sync_keys
 from connector.protocol import CrmAdapter
@@ -149,13 +149,33 @@ def _execute(
     report: SyncReport,
     run_id: str,
 ) -> None:
-    statuses = store.journal_statuses([a.idempotency_key for a in plan.actions])
-    fresh = [a for a in plan.actions if statuses.get(a.idempotency_key) != ActionStatus.APPLIED]
+    fresh = unhandled(store, plan.actions)
     store.journal_plan(run_id, fresh, now=options.now)
     if not options.apply:
         report.results = [ActionResult(action=a, status=ActionStatus.PLANNED) for a in fresh]
         return
     report.results = apply_actions(store, adapters, fresh, run_id=run_id, now=options.now)
+
+
+HANDLED = frozenset({ActionStatus.APPLIED, ActionStatus.APPLYING, ActionStatus.SKIPPED})
+"""Journal states that end an action's life: it is not planned again (``failed`` is retried)."""
+
+
+def unhandled(store: Store, actions: Sequence[Action]) -> list[Action]:
+    """The actions the journal has not already applied, skipped, or handed to a running apply."""
+    statuses = store.journal_statuses([a.idempotency_key for a in actions])
+    return [a for a in actions if statuses.get(a.idempotency_key) not in HANDLED]
+
+
+def is_echo(store: Store, records: Sequence[Record]) -> bool:
+    """True when a change notification only reports our own write-back coming back.
+
+    Every record must carry the adapter's echo mark (last changed by the integration user) and
+    have an applied action in the journal; then there is nothing new to judge.
+    """
+    if not records or not all(r.extra.get(ECHO_MARK) for r in records):
+        return False
+    return store.applied_targets([r.ref for r in records]) == {r.ref for r in records}
 
 
 def apply_actions(

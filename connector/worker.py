@@ -27,7 +27,7 @@ from connector.protocol import CrmAdapter, WebhookSource
 from connector.server.logs import get_logger
 from connector.server.metrics import Metrics
 from connector.store import Store
-from connector.sync import apply_actions
+from connector.sync import apply_actions, is_echo, unhandled
 from rules.engine import evaluate
 from rules.snapshot import Snapshot
 
@@ -184,7 +184,7 @@ class Worker:
             self.store.upsert_records(records, seen_at=now)
             _refresh_identity(self.store, records, self.config)
         outcome = Outcome(records=[r.ref for r in records] + deleted)
-        if not records:
+        if not records or is_echo(self.store, records):
             return outcome
         cluster = {r.ref for r in records} | self.related(self.store, records, self.config, now)
         snapshot = self._snapshot(sorted(cluster, key=str))
@@ -192,8 +192,7 @@ class Worker:
         for key, value in plan.assignment_state.items():
             self.store.set_value("assignment", key, value)
         actions = [a for a in plan.actions if a.target in cluster]
-        statuses = self.store.journal_statuses([a.idempotency_key for a in actions])
-        fresh = [a for a in actions if statuses.get(a.idempotency_key) not in _FINAL]
+        fresh = unhandled(self.store, actions)
         if not fresh:
             return outcome
         apply = self.config.referee.apply
@@ -225,9 +224,6 @@ class Worker:
             reassignments=[r for r in self.store.applied_reassignments() if r.record in wanted],
             assignment_state=self.store.get_values("assignment"),
         )
-
-
-_FINAL = (ActionStatus.APPLIED, ActionStatus.SKIPPED, ActionStatus.APPLYING)
 
 
 def _count(results: Sequence[ActionResult]) -> dict[str, int]:

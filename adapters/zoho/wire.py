@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from connector.domain import Activity, ActivityKind, Module, Record, RecordRef, User
+from connector.domain import ECHO_MARK, Activity, ActivityKind, Module, Record, RecordRef, User
 
 # data center → (accounts server, API domain); Canada's accounts host is zohocloud.ca.
 DATA_CENTERS: Mapping[str, tuple[str, str]] = {
@@ -169,7 +169,7 @@ def to_record(
     modified_by = _lookup_id(raw.get("Modified_By"))
     extra: dict[str, Any] = {"modified_by_id": modified_by}
     if integration_user_id is not None and modified_by == integration_user_id:
-        extra["modified_by_integration"] = True
+        extra[ECHO_MARK] = True
     tags = raw.get("Tag") or ()
     return Record(
         adapter=adapter,

@@ -130,6 +130,21 @@ class JournalStore(StoreBase):
                 for row in conn.execute(query)
             ]
 
+    def applied_targets(self, refs: Sequence[RecordRef]) -> set[RecordRef]:
+        """Which of ``refs`` crm-referee has written to (an applied action of any type)."""
+        found: set[RecordRef] = set()
+        wanted = set(refs)
+        with self._read() as conn:
+            for chunk in chunks(sorted({r.id for r in wanted}), 1_000):
+                query = select(_journal.c.target_adapter, _journal.c.target_module, _journal.c.target_id).where(
+                    _journal.c.status == ActionStatus.APPLIED.value, _journal.c.target_id.in_(chunk)
+                )
+                for adapter, module, id_ in conn.execute(query):
+                    ref = RecordRef(adapter=adapter, module=module, id=id_)
+                    if ref in wanted:
+                        found.add(ref)
+        return found
+
     def applied_reassignments(self, adapter: str | None = None) -> list[Reassignment]:
         """Every reassignment crm-referee applied, oldest first (for ``max_reassignments`` and
         "never back to the rep who just lost it")."""

@@ -184,3 +184,20 @@ def test_sync_indexes_customers_for_check(make_store, store_url, world) -> None:
     again = run_sync(CONFIG, store, {"crm": world}, SyncOptions(now=NOW))
     assert again.counts["identity_reindexed"] == 3  # the fake re-sends every record: all re-indexed
     assert check(store, {"email": "nobody@initech.com"}, CONFIG, NOW).known is False
+
+
+def test_our_own_write_back_coming_back_is_recognised_as_an_echo(make_store, store_url, world) -> None:
+    from connector.domain import ECHO_MARK
+    from connector.sync import is_echo
+
+    store = make_store(store_url)
+    report = run_sync(CONFIG, store, {"crm": world}, SyncOptions(now=NOW, apply=True))
+    flagged = {r.action.target.id for r in report.results if r.status == ActionStatus.APPLIED}
+    assert "L1" in flagged
+    l1 = world.records["L1"]
+    l9 = lead("L9", "u1", "new@initech.com", NOW)
+    marked = l1.model_copy(update={"extra": {ECHO_MARK: True}})
+    assert is_echo(store, [marked])
+    assert not is_echo(store, [l1])  # changed by someone else
+    assert not is_echo(store, [marked, l9.model_copy(update={"extra": {ECHO_MARK: True}})])  # L9 never written
+    assert not is_echo(store, [])
