@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from connector.cli.common import ConfigOption, handle_errors, open_config, open_store, stdout
 from connector.domain import ActionStatus
+from connector.errors import UsageError
 
 
 @handle_errors
@@ -48,6 +50,14 @@ def journal_command(
     run: Annotated[str | None, typer.Option("--run", help="Only this run id.")] = None,
     status: Annotated[ActionStatus | None, typer.Option("--status", help="Only this status.")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n")] = 50,
+    release: Annotated[
+        str | None,
+        typer.Option(
+            "--release",
+            help="Hand an action stuck in 'applying' (its run crashed) back for a retry. "
+            "Check in the CRM first whether it was written.",
+        ),
+    ] = None,
 ) -> None:
     """Show the action journal: what was planned, applied, skipped or failed, and why.
 
@@ -56,6 +66,11 @@ def journal_command(
     config = open_config(config_path)
     store = open_store(config)
     try:
+        if release is not None:
+            if not store.release_claim(release, now=datetime.now(UTC)):
+                raise UsageError(f'no action "{release}" is in status applying (see --status applying)')
+            stdout.print(f"released {release}: the next run retries it")
+            return
         entries = store.list_journal(run_id=run, status=status, limit=limit)
     finally:
         store.close()

@@ -79,6 +79,19 @@ class JournalStore(StoreBase):
         with self._write() as conn:
             return conn.execute(stmt).rowcount == 1
 
+    def release_claim(self, key: str, *, now: datetime) -> bool:
+        """Turn an ``applying`` row left by a crashed run into ``failed``, so the next run retries it.
+
+        Only for an admin who checked the CRM: the crashed run may or may not have written it.
+        """
+        stmt = (
+            update(_journal)
+            .where(_journal.c.idempotency_key == key, _journal.c.status == ActionStatus.APPLYING.value)
+            .values(status=ActionStatus.FAILED.value, message="claim released by an admin", updated_at=now)
+        )
+        with self._write() as conn:
+            return conn.execute(stmt).rowcount == 1
+
     def journal_result(self, run_id: str, result: ActionResult, *, now: datetime) -> None:
         """Store the outcome of an action (``applied_at`` defaults to ``now`` when applied).
 

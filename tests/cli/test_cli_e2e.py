@@ -139,3 +139,22 @@ def test_check_on_the_demo_store(demo_config: Path) -> None:
     assert "Conflict" in table.stdout and "L-1003" in table.stdout
     bad = run_referee("check", "-c", str(demo_config), "--record", "{not json")
     assert bad.returncode == 2 and "--record is not valid JSON" in bad.stderr
+
+
+def test_journal_lists_actions_and_releases_a_stuck_claim(demo_config: Path) -> None:
+    from datetime import UTC, datetime
+
+    from connector.config import load_config
+    from connector.store import Store
+
+    report = plan_json(demo_config)
+    key = report["actions"][0]["key"]
+    listing = run_referee("journal", "-c", str(demo_config), "--status", "planned", "-n", "100")
+    assert listing.returncode == 0 and key in listing.stdout
+    store = Store.open(load_config(demo_config).state_url())
+    assert store.claim_action(key, "crashed-run", now=datetime.now(UTC))
+    store.close()
+    released = run_referee("journal", "-c", str(demo_config), "--release", key)
+    assert released.returncode == 0 and "the next run retries it" in released.stdout
+    again = run_referee("journal", "-c", str(demo_config), "--release", key)
+    assert again.returncode == 2 and "is in status applying" in again.stderr

@@ -139,3 +139,14 @@ def test_concurrent_claims_let_exactly_one_winner(store_url: str, make_store: Ca
     for thread in threads:
         thread.join()
     assert sorted(won) == [False, False, False, True]
+
+
+def test_a_stuck_claim_can_be_released_for_a_retry(store: Store) -> None:
+    action = an_action("stuck")
+    key = action.idempotency_key
+    store.journal_plan("run-1", [action], now=NOW)
+    assert store.claim_action(key, "run-1", now=NOW)
+    assert store.release_claim(key, now=NOW)
+    assert store.journal_statuses([key]) == {key: ActionStatus.FAILED}
+    assert not store.release_claim(key, now=NOW)  # only applying rows
+    assert store.claim_action(key, "run-2", now=NOW)
