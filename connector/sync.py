@@ -79,10 +79,10 @@ def run_sync(
             for key, value in plan.assignment_state.items():
                 store.set_value("assignment", key, value)
         except ConnectorError as exc:
-            report.api_calls = _api_calls(adapters)
+            report.api_calls = api_calls(adapters)
             store.finish_run(run_id, now=options.now, status="error", counts=report.counts, error=str(exc))
             raise
-        report.api_calls = _api_calls(adapters)
+        report.api_calls = api_calls(adapters)
         report.counts.update(findings=len(report.findings), **_status_counts(report.results))
         status = "partial" if report.failed else "ok"
         store.finish_run(run_id, now=options.now, status=status, counts=report.counts)
@@ -226,7 +226,8 @@ def _status_counts(results: Sequence[ActionResult]) -> dict[str, int]:
     return counts
 
 
-def _api_calls(adapters: Mapping[str, CrmAdapter]) -> dict[str, dict[str, int]]:
+def api_calls(adapters: Mapping[str, CrmAdapter]) -> dict[str, dict[str, int]]:
+    """API calls each adapter has made so far, per endpoint (adapters that count them)."""
     calls: dict[str, dict[str, int]] = {}
     for name, adapter in adapters.items():
         counter = getattr(adapter, "api_calls", None)

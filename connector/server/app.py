@@ -28,6 +28,7 @@ from connector.server.logs import get_logger, setup_logging
 from connector.server.metrics import Metrics
 from connector.server.state import ServerState
 from connector.store import Store
+from connector.sync import api_calls
 from connector.worker import Worker
 
 CONFIG_ENV = "REFEREE_CONFIG"
@@ -57,7 +58,7 @@ def create_app(
     if adapters is None:
         adapters = _build_adapters(config, store)
     inbox = Inbox(store)
-    metrics = Metrics(depth=lambda: _depth(inbox), api_calls=lambda: _api_calls(adapters))
+    metrics = Metrics(depth=lambda: _depth(inbox), api_calls=lambda: api_calls(adapters))
     writer = BatchWriter(inbox)
     state = ServerState(
         config=config, store=store, adapters=adapters, inbox=inbox, metrics=metrics, writer=writer
@@ -122,15 +123,6 @@ def _depth(inbox: Inbox) -> int | None:
         return inbox.depth()
     except StateError:
         return None
-
-
-def _api_calls(adapters: Mapping[str, CrmAdapter]) -> dict[str, dict[str, int]]:
-    calls: dict[str, dict[str, int]] = {}
-    for name, adapter in adapters.items():
-        counter = getattr(adapter, "api_calls", None)
-        if callable(counter):
-            calls[name] = dict(counter())
-    return calls
 
 
 def _install_error_handlers(app: FastAPI) -> None:
