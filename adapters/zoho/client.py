@@ -33,10 +33,14 @@ class Reply:
     status: int
     body: Any
     answer: Answer
+    content: bytes = b""  # the raw body, for downloads (Bulk Read's ZIP)
 
 
 def _decode(response: Any) -> Any:
+    """JSON body or ``{}``; binary bodies (a ZIP download) are never run through a JSON decoder."""
     if response.status_code in (204, 304) or not response.content:
+        return {}
+    if response.content.lstrip()[:1] not in (b"{", b"["):
         return {}
     try:
         return response.json()
@@ -62,8 +66,12 @@ class ZohoClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         scope: str = "",
+        tolerate: frozenset[Outcome] = frozenset(),
     ) -> Reply:
-        """Send once (plus one repeat after a token refresh); raise on auth, scope and credit errors."""
+        """Send once (plus one repeat after a token refresh); raise on auth, scope and credit errors.
+
+        Outcomes in ``tolerate`` are returned instead of raised (Bulk Read falls back on a scope error).
+        """
         for attempt in (1, 2):
             token = self.tokens.token()
             response = self.http.request(
@@ -80,9 +88,9 @@ class ZohoClient:
             if answer.outcome is Outcome.TOKEN_EXPIRED and attempt == 1:
                 self.tokens.invalidate()
                 continue
-            if answer.outcome in _RAISE:
+            if answer.outcome in _RAISE and answer.outcome not in tolerate:
                 raise error_for(answer, endpoint=endpoint, status=response.status_code, scope=scope)
-            return Reply(response.status_code, body, answer)
+            return Reply(response.status_code, body, answer, response.content or b"")
         raise AssertionError("unreachable")  # pragma: no cover
 
     def get(self, path: str, *, endpoint: str, scope: str = "", **kwargs: Any) -> Reply:
@@ -167,6 +175,19 @@ class ZohoClient:
                         crm="zoho",
                     )
                 chain_since = resume
+
+    def count(self, module: str) -> int:
+        """How many records ``module`` holds (``GET /{module}/actions/count``, one call)."""
+        reply = self.get(
+            f"{API}/{module}/actions/count",
+            endpoint=f"GET /{module}/actions/count",
+            scope=f"ZohoCRM.modules.{module.lower()}.READ",
+        )
+        value = reply.body.get("count") if isinstance(reply.body, Mapping) else None
+        try:  # the OAS declares a string; Zoho's docs show a number
+            return int(value) if value is not None else 0
+        except (TypeError, ValueError):
+            raise FatalApiError(f"zoho: GET /{module}/actions/count answered {value!r}", crm="zoho") from None
 
     def iter_deleted_pages(self, module: str, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
         """Yield pages of records deleted since ``since`` (``GET /{module}/deleted``, 2 credits each)."""

@@ -50,10 +50,22 @@ class ZohoAdapterConfig(ConfigModel):
     trigger_workflows: bool = False
     max_api_calls: int | None = Field(default=5000, ge=1)
     poll_deleted: bool = True
+    pull_unavailability: bool = True  # users' absences; needs ZohoCRM.settings.users_unavailability.READ
     watch_renew_before: Duration = timedelta(days=1)
     accounts_url: str | None = None
     api_domain: str | None = None
     timeout: float = Field(default=30.0, gt=0)
+    # First loads of a module with more records than this use Bulk Read (0 = always Get Records).
+    bulk_read_above: int = Field(default=20_000, ge=0)
+    bulk_poll_interval: Duration = timedelta(seconds=10)
+    bulk_timeout: Duration = timedelta(minutes=30)
+
+    @field_validator("bulk_poll_interval", "bulk_timeout")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError('must be longer than zero (write e.g. "10s" or "30m")')
+        return value
 
     @field_validator("fields")
     @classmethod
@@ -99,5 +111,10 @@ def describe(config: ZohoAdapterConfig) -> list[str]:
         f"modules {', '.join(config.modules)}; activities from {', '.join(config.activity_modules)}",
         f"writes: {writes}; workflows {'triggered' if config.trigger_workflows else 'not triggered'}",
         f"budget {config.max_api_calls or 'unlimited'} API calls per run",
+        (
+            f"first loads above {config.bulk_read_above:,} records per module use Bulk Read"
+            if config.bulk_read_above
+            else "Bulk Read off (first loads use Get Records)"
+        ),
         "refresh token: set" if config.refresh_token else "refresh token: missing (run `referee zoho auth`)",
     ]

@@ -46,6 +46,7 @@ def test_every_endpoint_the_adapter_uses(zoho_http, make_adapter, kv, contract) 
         ("Calls", "calls_page"),
         ("Events", "events_page"),
         ("Tasks", "tasks_page"),
+        ("settings/users_unavailability", "users_unavailability"),
     ):
         zoho_http.get(f"{API}/{path}", json=load(body))
     zoho_http.post(f"{API}/Leads/actions/change_owner", status=202, json=load("change_owner_202_mixed"))
@@ -85,6 +86,7 @@ def test_every_endpoint_the_adapter_uses(zoho_http, make_adapter, kv, contract) 
         ("POST", "/actions/watch"),
         ("PATCH", "/actions/watch"),
         ("GET", "/users"),
+        ("GET", "/settings/users_unavailability"),
     } <= methods
     assert _problems(contract, zoho_http.calls) == []
 
@@ -129,6 +131,22 @@ def test_every_endpoint_the_adapter_uses(zoho_http, make_adapter, kv, contract) 
             id="body-typo",
         ),
         pytest.param("POST", f"{API}/Leads/frobnicate", {}, None, "no such operation", id="unknown-path"),
+        pytest.param(
+            "POST",
+            "https://www.zohoapis.com/crm/bulk/v8/read",
+            {},
+            json.dumps({"query": {"module": {"api_name": "Leads"}, "page": 1}}),
+            "'fields' is a required property",
+            id="bulk-read-without-fields",
+        ),
+        pytest.param(
+            "POST",
+            "https://www.zohoapis.com/crm/bulk/v8/read",
+            {},
+            json.dumps({"query": {"module": {"api_name": "Leads"}, "fields": ["Owner"], "file_type": "csv"}}),
+            "is not one of ['ics']",
+            id="bulk-read-query-file-type",
+        ),
     ],
 )
 def test_checker_rejects_bad_requests(contract, method, url, headers, body, expected) -> None:

@@ -63,12 +63,22 @@ RESPONSE_ONLY = frozenset(
 )
 
 
+# bulk_read.json ``Query`` lists every property as required, though Zoho's docs make them optional:
+# ``cvid`` and ``criteria`` narrow the export, ``page`` and ``page_token`` are alternatives (never both),
+# and ``file_type`` only admits "ics" (an Events-only calendar export; CSV is the default).
+BULK_QUERY_OPTIONAL = frozenset({"cvid", "criteria", "file_type", "page", "page_token"})
+
+
 def _is_known_defect(error: ValidationError) -> bool:
     """The OAS defects a correct request cannot avoid (see module docstring)."""
+    last = error.path[-1] if error.path else None
     if error.validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)
-        return bool(missing) and all(m in RESPONSE_ONLY for m in missing)
-    last = error.path[-1] if error.path else None
+        if missing and all(m in RESPONSE_ONLY for m in missing):
+            return True
+        declared = set(error.schema.get("required", ())) if isinstance(error.schema, dict) else set()
+        bulk_query = last == "query" and BULK_QUERY_OPTIONAL - {"page_token"} <= declared
+        return bulk_query and bool(missing) and all(m in BULK_QUERY_OPTIONAL for m in missing)
     # notifications.json Notification.notify_url: pattern "www[.][a-z]{5}zoho[.]com" (a sample host)
     if error.validator == "pattern" and last == "notify_url":
         return True
