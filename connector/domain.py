@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 ECHO_MARK = "modified_by_integration"
 """``Record.extra`` key an adapter sets to True when crm-referee's own integration user made the
@@ -57,6 +57,25 @@ class ActionStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+class Absence(Frozen):
+    """A time the CRM reports a user as away (leave, out of office): ``[starts_at, ends_at)``."""
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Absence:
+        if self.ends_at <= self.starts_at:
+            raise ValueError(
+                f"absence ends ({self.ends_at.isoformat()}) before it starts ({self.starts_at.isoformat()})"
+            )
+        return self
+
+    def covers(self, when: datetime) -> bool:
+        return self.starts_at <= when < self.ends_at
+
+
 class User(Frozen):
     id: str
     name: str = ""
@@ -64,6 +83,8 @@ class User(Frozen):
     active: bool = True
     teams: tuple[str, ...] = ()
     time_zone: str | None = None
+    unavailable: tuple[Absence, ...] = ()
+    """Absences the CRM reports (empty when it reports none or the adapter cannot read them)."""
 
 
 class RecordRef(Frozen):

@@ -51,7 +51,7 @@ class FileAdapter:
     # -- reading -------------------------------------------------------------------------------
 
     def pull_users(self) -> Sequence[User]:
-        users, errors = self._load("users", lambda row: to_user(row.data), lambda u: u.id)
+        users, errors = self._load("users", lambda row: to_user(row.data, self._tz), lambda u: u.id)
         _raise_if(errors)
         return users
 

@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 
 from connector.config_base import ConfigModel
 
-USER_FIELDS: tuple[str, ...] = ("id", "name", "email", "active", "team", "time_zone")
+USER_FIELDS: tuple[str, ...] = ("id", "name", "email", "active", "team", "time_zone", "unavailable")
 RECORD_FIELDS: tuple[str, ...] = (
     "id",
     "module",

@@ -6,13 +6,14 @@ reader can prefix ``file:line`` and collect all bad lines before reporting them 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from datetime import datetime, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters.file.config import RECORD_FIELDS
-from connector.domain import Activity, ActivityKind, Module, Record, RecordRef, User
+from connector.domain import Absence, Activity, ActivityKind, Module, Record, RecordRef, User
 
 _RECORD_KNOWN = frozenset(RECORD_FIELDS)
 _MODULES: dict[str, Module] = {}
@@ -60,11 +61,12 @@ def parse_timestamp(field: str, value: Any, default_tz: tzinfo) -> datetime | No
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=default_tz)
 
 
-def to_user(row: Mapping[str, Any]) -> User:
+def to_user(row: Mapping[str, Any], default_tz: tzinfo = UTC) -> User:
     time_zone = _text(row.get("time_zone"))
+    zone = default_tz
     if time_zone is not None:
         try:
-            ZoneInfo(time_zone)
+            zone = ZoneInfo(time_zone)
         except (ZoneInfoNotFoundError, ValueError):
             raise BadValue(f'time_zone "{time_zone}" is not an IANA time zone') from None
     teams = _list(row.get("team")) + _list(row.get("teams"))
@@ -75,7 +77,55 @@ def to_user(row: Mapping[str, Any]) -> User:
         active=_bool("active", row.get("active"), default=True),
         teams=tuple(dict.fromkeys(teams)),
         time_zone=time_zone,
+        unavailable=parse_absences(row.get("unavailable"), zone),
     )
+
+
+def parse_absences(value: Any, zone: tzinfo) -> tuple[Absence, ...]:
+    """``[{"from": ..., "to": ..., "reason": ...}]`` (a JSON list, or JSON text in a CSV cell).
+
+    Timestamps without an offset, and dates, are read in ``zone`` (the user's ``time_zone``, else
+    the adapter's); a date ``to`` includes that whole day, as in ``[assignment] unavailable``.
+    """
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise BadValue(f'unavailable "{value}" is not a JSON list of {{"from", "to"}} objects') from None
+    if not isinstance(value, list):
+        raise BadValue(f'unavailable must be a list of {{"from", "to"}} objects, got {value!r}')
+    absences = []
+    for i, item in enumerate(value):
+        where = f"unavailable[{i}]"
+        if not isinstance(item, Mapping):
+            raise BadValue(f'{where} must be an object with "from" and "to", got {item!r}')
+        unknown = sorted(set(item) - {"from", "to", "reason"})
+        if unknown:
+            raise BadValue(f"{where} has unknown key {', '.join(unknown)} (use from, to, reason)")
+        starts_at = _instant(f"{where}.from", item.get("from"), zone, end=False)
+        ends_at = _instant(f"{where}.to", item.get("to"), zone, end=True)
+        if ends_at <= starts_at:
+            raise BadValue(f"{where} ends before it starts (swap from and to)")
+        absences.append(Absence(starts_at=starts_at, ends_at=ends_at, reason=_text(item.get("reason"))))
+    return tuple(sorted(absences, key=lambda a: (a.starts_at, a.ends_at)))
+
+
+def _instant(field: str, value: Any, zone: tzinfo, *, end: bool) -> datetime:
+    text = _text(value)
+    if text is None:
+        raise BadValue(f'missing "{field}"')
+    if len(text) == 10:  # a date: the whole day
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise BadValue(f'{field} "{text}" is not a date (YYYY-MM-DD) or ISO 8601 timestamp') from None
+        return datetime.combine(day + timedelta(days=1) if end else day, time(0), tzinfo=zone)
+    stamp = parse_timestamp(field, text, zone)
+    if stamp is None:  # pragma: no cover - text is not empty, so parse_timestamp returns or raises
+        raise BadValue(f'missing "{field}"')
+    return stamp
 
 
 def to_record(row: Mapping[str, Any], adapter: str, default_tz: tzinfo) -> Record:

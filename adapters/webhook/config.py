@@ -49,7 +49,7 @@ RECORD_FIELDS = frozenset(
 ACTIVITY_FIELDS = frozenset(
     {"id", "record_id", "record_module", "owner_id", "kind", "occurred_at", "completed"}
 )
-USER_FIELDS = frozenset({"id", "name", "email", "active", "teams", "time_zone"})
+USER_FIELDS = frozenset({"id", "name", "email", "active", "teams", "time_zone", "unavailable"})
 
 
 def _compiles(value: str) -> str:

@@ -14,7 +14,7 @@ import jmespath
 from jmespath.parser import ParsedResult
 
 from adapters.webhook.config import RECORD_FIELDS
-from connector.domain import Activity, ActivityKind, Module, Record, RecordRef, User
+from connector.domain import Absence, Activity, ActivityKind, Module, Record, RecordRef, User
 from connector.errors import CrmApiError
 
 T = TypeVar("T")
@@ -202,7 +202,24 @@ class Mapper:
             active=read("active", lambda v: boolean(v, True)),
             teams=texts(values.get("teams")),
             time_zone=text(values.get("time_zone")),
+            unavailable=read("unavailable", self._absences),
         )
+
+    def _absences(self, value: Any) -> tuple[Absence, ...]:
+        """A list of ``{"from", "to", "reason"?}`` objects (timestamps as for any other field)."""
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise ValueError('must be a list of {"from", "to"} objects')
+        out = []
+        for item in value:
+            if not isinstance(item, Mapping):
+                raise ValueError(f'must be a list of {{"from", "to"}} objects, found {item!r}')
+            start, end = self._stamp(item.get("from")), self._stamp(item.get("to"))
+            if start is None or end is None or end <= start:
+                raise ValueError(f"needs from before to in every entry, found {dict(item)!r}")
+            out.append(Absence(starts_at=start, ends_at=end, reason=text(item.get("reason"))))
+        return tuple(sorted(out, key=lambda a: (a.starts_at, a.ends_at)))
 
     def _stamp(self, value: Any) -> datetime | None:
         return parse_timestamp(value, self.tz)

@@ -15,7 +15,16 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from sqlalchemy import Row
 
-from connector.domain import Activity, ActivityKind, Module, OwnerChange, Record, RecordRef, User
+from connector.domain import (
+    Absence,
+    Activity,
+    ActivityKind,
+    Module,
+    OwnerChange,
+    Record,
+    RecordRef,
+    User,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -191,6 +200,7 @@ def user_to_row(adapter: str, user: User) -> dict[str, Any]:
         "active": user.active,
         "teams": dump_json(user.teams),
         "time_zone": user.time_zone,
+        "unavailable": dump_absences(user.unavailable),
     }
 
 
@@ -202,6 +212,28 @@ def row_to_user(row: Row[Any]) -> User:
         active=bool(row.active),
         teams=load_tuple(row.teams),
         time_zone=row.time_zone,
+        unavailable=load_absences(row.unavailable),
+    )
+
+
+def dump_absences(absences: Sequence[Absence]) -> str | None:
+    """Absences as a JSON list of ``{starts_at, ends_at, reason}`` (ISO 8601 with offset)."""
+    return dump_json(
+        [
+            {"starts_at": a.starts_at.isoformat(), "ends_at": a.ends_at.isoformat(), "reason": a.reason}
+            for a in absences
+        ]
+    )
+
+
+def load_absences(text: str | None) -> tuple[Absence, ...]:
+    return tuple(
+        Absence.model_construct(
+            starts_at=datetime.fromisoformat(item["starts_at"]),
+            ends_at=datetime.fromisoformat(item["ends_at"]),
+            reason=item.get("reason"),
+        )
+        for item in (_loads(text) if text else ())
     )
 
 

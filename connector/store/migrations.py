@@ -39,10 +39,19 @@ def upgrade_v3(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def upgrade_v4(conn: Connection) -> None:
+    """Absences per user (``users.unavailable``), so assignment skips reps the CRM reports away."""
+    for table, column, sql_type in schema.V4_COLUMNS:
+        present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+        if column not in present:
+            conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column} {sql_type}"))
+
+
 MIGRATIONS: list[tuple[int, Migration]] = [
     (1, upgrade_v1),
     (2, upgrade_v2),
     (3, upgrade_v3),
+    (4, upgrade_v4),
 ]
 
 

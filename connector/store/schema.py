@@ -252,3 +252,14 @@ inbox = Table(
 )
 
 V3_TABLES: tuple[Table, ...] = (inbox,)
+
+# --- v4: absences the CRM reports per user (unavailability issue) ---------------------------
+# A new column on a released table: ``upgrade_v4`` adds it with ALTER TABLE. Because ``upgrade_v1``
+# creates ``users`` from this (now extended) Table object, a fresh store already has the column
+# and ``upgrade_v4`` only adds it where it is missing.
+
+users.append_column(Column("unavailable", Text))  # JSON list of absences, NULL when none
+
+V4_COLUMNS: tuple[tuple[Table, str, str], ...] = (
+    (users, "unavailable", "TEXT"),  # (table, column, portable SQL type)
+)

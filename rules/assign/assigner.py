@@ -19,6 +19,17 @@ from rules.assign.config import AssignmentConfig, TeamConfig
 from rules.assign.fields import FieldMatcher
 
 TEAM_PREFIX = "team:"
+CRM_SOURCE = " (reported by the CRM)"
+
+
+@dataclass(frozen=True)
+class Away:
+    """A window ``[start, end)`` in which a member takes no records, and where we learned it."""
+
+    start: datetime
+    end: datetime
+    shown_end: datetime  # ``end`` in the time zone the reason is written in
+    source: str  # appended to the reason: "" for ``[assignment] unavailable``, else CRM_SOURCE
 
 
 @dataclass(frozen=True)
@@ -49,9 +60,14 @@ class Assigner:
         )
         self._by_email = {u.email.casefold(): u.id for u in users.values() if u.email}
         zone = ZoneInfo(config.timezone)
-        self._away: dict[str, list[tuple[datetime, datetime]]] = {}
+        self._away: dict[str, list[Away]] = {}
         for entry in config.unavailable:
-            self._away.setdefault(self.resolve(entry.user), []).append(entry.window(zone))
+            start, end = entry.window(zone)
+            self._away.setdefault(self.resolve(entry.user), []).append(Away(start, end, end, ""))
+        for user_id, user in users.items():
+            for absence in user.unavailable:  # what the CRM reports counts like a config entry
+                away = Away(absence.starts_at, absence.ends_at, absence.ends_at.astimezone(zone), CRM_SOURCE)
+                self._away.setdefault(user_id, []).append(away)
         self._routes = [(FieldMatcher(route.when), route.team) for route in config.route]
         self._state = dict(state)
         self._weights: dict[str, dict[str, int]] = {}
@@ -110,12 +126,27 @@ class Assigner:
             return "is inactive"
         if user_id in exclude:
             return "just lost this record"
-        for start, end in self._away.get(user_id, ()):
-            if start <= self._now < end:
-                return f"is unavailable until {end:%Y-%m-%d %H:%M %Z}"
+        away = self._away_now(user_id)
+        if away is not None:
+            return f"is unavailable until {away.shown_end:%Y-%m-%d %H:%M %Z}{away.source}"
         if capacity is not None and self._load[user_id] >= capacity:
             return f"is at capacity ({self._load[user_id]} open, max {capacity})"
         return None
+
+    def _away_now(self, user_id: str) -> Away | None:
+        """The window covering ``now``, its end pushed past windows that continue it without a gap."""
+        windows = self._away.get(user_id, ())
+        current = next((w for w in windows if w.start <= self._now < w.end), None)
+        if current is None:
+            return None
+        longer = True
+        while longer:
+            longer = False
+            for w in windows:
+                if w.start <= current.end < w.end:
+                    current = Away(current.start, w.end, w.shown_end, current.source)
+                    longer = True
+        return current
 
     def _pick_team(self, name: str, exclude: Collection[str]) -> Pick:
         team = self._teams.get(name)
