@@ -13,14 +13,13 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError
 
 from adapters.file.config import FileAdapterConfig
 from adapters.webhook.config import WebhookAdapterConfig
 from adapters.zoho.config import ZohoAdapterConfig
-from connector.config_base import ConfigModel
+from connector.config_base import ConfigModel, TimeZoneName
 from connector.errors import ConfigError
 from connector.server.config import ServerConfig
 from rules.assign.config import AssignmentConfig, TeamConfig
@@ -40,16 +39,8 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 class RefereeSection(ConfigModel):
     state: str = "sqlite:///referee.db"
     apply: bool = False
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f'"{value}" is not an IANA time zone (write e.g. "Asia/Shanghai" or "UTC")') from None
-        return value
 
 
 class RulesSection(ConfigModel):

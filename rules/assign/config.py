@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 
-from connector.config_base import ConfigModel
+from connector.config_base import ConfigModel, TimeZoneName
 from rules.assign.fields import check_filter
 
 DEFAULT_CLOSED_STATUSES = (
@@ -114,18 +114,8 @@ class AssignmentConfig(ConfigModel):
     unavailable: tuple[Unavailability, ...] = ()
     route: tuple[Route, ...] = ()
     closed_statuses: tuple[str, ...] = DEFAULT_CLOSED_STATUSES
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f'"{value}" is not an IANA time zone (write e.g. "Asia/Shanghai" or "UTC")'
-            ) from None
-        return value
 
 
 def _instant(value: datetime | date, zone: ZoneInfo, *, end: bool) -> datetime:
