@@ -71,8 +71,8 @@ class FileAdapter:
         previous = {} if full else cursors
         for chunk, cursor in self._chunks(records, _record_stamp, previous.get("records")):
             yield PullBatch(stream="records", records=chunk, cursor=cursor)
-        for chunk, cursor in self._chunks(activities, _activity_stamp, previous.get("activities")):
-            yield PullBatch(stream="activities", activities=chunk, cursor=cursor)
+        for activity_chunk, cursor in self._chunks(activities, _activity_stamp, previous.get("activities")):
+            yield PullBatch(stream="activities", activities=activity_chunk, cursor=cursor)
 
     def _chunks(
         self, items: Sequence[T], stamp: Callable[[T], datetime | None], cursor: str | None

@@ -122,7 +122,8 @@ class AbsenceFeed:
         body = self._fetch({"filters": window_filter(start, end)})
         if body is None:
             return list(users)
-        info = body.get("info") if isinstance(body.get("info"), Mapping) else {}
+        raw_info = body.get("info")
+        info: Mapping[str, Any] = raw_info if isinstance(raw_info, Mapping) else {}
         if info.get("more_records"):
             log.warning(
                 "%s: Zoho has more users' unavailability entries than one page; only the first %s were read "

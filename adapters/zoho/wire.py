@@ -354,7 +354,8 @@ def item_outcomes(body: Any) -> list[ItemOutcome]:
     out: list[ItemOutcome] = []
     for i, item in enumerate(items if isinstance(items, list) else ()):
         item = item if isinstance(item, Mapping) else {}
-        details = item.get("details") if isinstance(item.get("details"), Mapping) else {}
+        raw_details = item.get("details")
+        details: Mapping[str, Any] = raw_details if isinstance(raw_details, Mapping) else {}
         record_id = details.get("id")
         out.append(
             ItemOutcome(

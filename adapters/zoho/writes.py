@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from adapters.zoho.client import API, ZohoClient
@@ -49,6 +50,19 @@ class _Call:
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _add_tags_call(module: str, tag: str, ids: Sequence[str]) -> _Call:
+    return _Call(
+        "POST",
+        f"{API}/{module}/actions/add_tags",
+        f"POST /{module}/actions/add_tags",
+        f"ZohoCRM.modules.{module.lower()}.UPDATE",
+        {"tags": [{"name": tag}], "ids": list(ids), "over_write": False},
+        tuple(ids),
+        (),
+        f"tagged {tag}",
+    )
 
 
 class Writer:
@@ -96,7 +110,8 @@ class Writer:
                     self._stopped = str(exc)
                 continue
             for row in rows:
-                owner = row.get("Owner") if isinstance(row.get("Owner"), dict) else {}
+                raw_owner = row.get("Owner")
+                owner: dict[str, Any] = raw_owner if isinstance(raw_owner, dict) else {}
                 owners[(module, str(row.get("id")))] = str(owner["id"]) if owner.get("id") else None
         keep: list[tuple[int, Action]] = []
         for i, action in pending:
@@ -146,35 +161,9 @@ class Writer:
                 notes.append((i, action))
         calls: list[_Call] = []
         for (module, owner), group in sorted(owners.items()):
-            calls += self._batched(
-                group,
-                CHANGE_OWNER_BATCH,
-                lambda ids, m=module, o=owner: _Call(
-                    "POST",
-                    f"{API}/{m}/actions/change_owner",
-                    f"POST /{m}/actions/change_owner",
-                    "ZohoCRM.change_owner.CREATE",
-                    {"ids": list(ids), "owner": {"id": o}, "notify": self.config.notify},
-                    tuple(ids),
-                    (),
-                    f"owner changed to {o}",
-                ),
-            )
+            calls += self._batched(group, CHANGE_OWNER_BATCH, partial(self._change_owner_call, module, owner))
         for (module, tag), group in sorted(tags.items()):
-            calls += self._batched(
-                group,
-                TAGS_BATCH,
-                lambda ids, m=module, t=tag: _Call(
-                    "POST",
-                    f"{API}/{m}/actions/add_tags",
-                    f"POST /{m}/actions/add_tags",
-                    f"ZohoCRM.modules.{m.lower()}.UPDATE",
-                    {"tags": [{"name": t}], "ids": list(ids), "over_write": False},
-                    tuple(ids),
-                    (),
-                    f"tagged {t}",
-                ),
-            )
+            calls += self._batched(group, TAGS_BATCH, partial(_add_tags_call, module, tag))
         for module, group in sorted(flags.items()):
             calls += self._flag_field_calls(module, group)
         for chunk in _chunks(notes, NOTES_BATCH):
@@ -199,6 +188,18 @@ class Writer:
                 )
             )
         return calls
+
+    def _change_owner_call(self, module: str, owner: str, ids: Sequence[str]) -> _Call:
+        return _Call(
+            "POST",
+            f"{API}/{module}/actions/change_owner",
+            f"POST /{module}/actions/change_owner",
+            "ZohoCRM.change_owner.CREATE",
+            {"ids": list(ids), "owner": {"id": owner}, "notify": self.config.notify},
+            tuple(ids),
+            (),
+            f"owner changed to {owner}",
+        )
 
     def _batched(
         self, group: list[tuple[int, Action]], size: int, make: Callable[[Sequence[str]], _Call]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -12,6 +12,9 @@ from rich.table import Table
 from connector.cli.common import ConfigOption, handle_errors, open_config, open_store, stdout
 from connector.domain import ActionStatus
 from connector.errors import UsageError
+
+if TYPE_CHECKING:
+    from connector.store.runs import RunInfo
 
 
 @handle_errors
@@ -86,7 +89,7 @@ def journal_command(
     stdout.print(table)
 
 
-def _run_json(run) -> dict:  # type: ignore[no-untyped-def]
+def _run_json(run: RunInfo) -> dict[str, Any]:
     return {
         "run_id": run.run_id,
         "mode": run.mode,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 
 from connector.cli.common import (
     ConfigOption,
@@ -21,8 +23,9 @@ from connector.cli.common import (
     stderr,
     stdout,
 )
+from connector.config import Config
 from connector.report import print_report, report_to_json
-from connector.sync import SyncOptions, SyncReport, run_sync
+from connector.sync import ProgressHook, SyncOptions, SyncReport, run_sync
 
 
 class OutputFormat(StrEnum):
@@ -79,7 +82,16 @@ def plan_command(
     _run(config_path, config, False, full, output, now, adapter, break_lock)
 
 
-def _run(config_path, config, do_apply, full, output, now, adapter, break_lock) -> None:  # type: ignore[no-untyped-def]
+def _run(
+    config_path: Path,
+    config: Config,
+    do_apply: bool,
+    full: bool,
+    output: OutputFormat,
+    now: str | None,
+    adapter: list[str] | None,
+    break_lock: bool,
+) -> None:
     store = open_store(config)
     try:
         moment = parse_now(now, config)
@@ -96,12 +108,12 @@ def _run(config_path, config, do_apply, full, output, now, adapter, break_lock) 
         raise typer.Exit(4)
 
 
-def _with_progress(run) -> SyncReport:  # type: ignore[no-untyped-def]
+def _with_progress(run: Callable[[ProgressHook | None], SyncReport]) -> SyncReport:
     """A live pull counter on a terminal; nothing at all under cron (no TTY)."""
     if not is_terminal():
         return run(None)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True, console=stderr) as progress:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def hook(name: str, count: int) -> None:
             if name not in tasks:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connector.cli.common import ConfigOption, handle_errors, open_config, stdout
-from connector.config import Config
+from connector.config import AdapterConfig, Config
 from connector.durations import format_duration
 
 
@@ -33,9 +33,11 @@ def describe_config(config: Config) -> list[str]:
     ))
     for rule in config.rules.pursuit:
         lines.append(f"pursuit rule {rule.name}: resolve {rule.resolve}, action {rule.action}")
-    for rule in config.rules.sla:
-        ladder = ", ".join(f"{step.do} after {format_duration(step.after)}" for step in rule.ladder)
-        lines.append(f"sla rule {rule.name}: module {rule.module}, {rule.kind.replace('_', ' ')}; {ladder}")
+    for sla_rule in config.rules.sla:
+        ladder = ", ".join(f"{step.do} after {format_duration(step.after)}" for step in sla_rule.ladder)
+        lines.append(
+            f"sla rule {sla_rule.name}: module {sla_rule.module}, {sla_rule.kind.replace('_', ' ')}; {ladder}"
+        )
     for name in config.calendars:
         lines.append(f"calendar {name}")
     for name, team in config.teams.items():
@@ -43,8 +45,8 @@ def describe_config(config: Config) -> list[str]:
     return lines
 
 
-def _adapter_lines(name: str, adapter: object) -> list[str]:
-    describe = getattr(__import__(f"adapters.{adapter.kind}.config", fromlist=["describe"]), "describe", None)  # type: ignore[attr-defined]
+def _adapter_lines(name: str, adapter: AdapterConfig) -> list[str]:
+    describe = getattr(__import__(f"adapters.{adapter.kind}.config", fromlist=["describe"]), "describe", None)
     return list(describe(adapter)) if callable(describe) else []
 
 

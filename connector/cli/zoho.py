@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from adapters.zoho.config import ZohoAdapterConfig
 from connector.cli.common import ConfigOption, handle_errors, open_store, stdout
 from connector.config import Config, load_config
 from connector.errors import UsageError
@@ -41,12 +42,14 @@ class _LenientEnviron(Mapping[str, str]):
         return len(os.environ)
 
 
-def _pick(config: Config, name: str | None) -> str:
-    names = [n for n, a in config.adapters.items() if a.kind == "zoho"]
+def _pick(config: Config, name: str | None) -> tuple[str, ZohoAdapterConfig]:
+    """The named zoho adapter's section, or the only one configured."""
+    sections = {n: a for n, a in config.adapters.items() if isinstance(a, ZohoAdapterConfig)}
+    names = list(sections)
     if name is not None:
-        if name not in names:
+        if name not in sections:
             raise UsageError(f'no zoho adapter named "{name}" (zoho adapters: {", ".join(names) or "none"})')
-        return name
+        return name, sections[name]
     if not names:
         raise UsageError(
             'no zoho adapter is configured (add an [adapters.<name>] section with kind = "zoho")'
@@ -55,7 +58,7 @@ def _pick(config: Config, name: str | None) -> str:
         raise UsageError(
             f"{len(names)} zoho adapters are configured; choose one with --adapter ({', '.join(names)})"
         )
-    return names[0]
+    return names[0], sections[names[0]]
 
 
 @zoho_app.command("auth")
@@ -75,8 +78,7 @@ def auth_command(
     from adapters.zoho.adapter import ZohoAdapter
 
     config = load_config(config_path, environ=_LenientEnviron())
-    name = _pick(config, adapter)
-    section = config.adapters[name]
+    name, section = _pick(config, adapter)
     if not section.client_id.get_secret_value() or not section.client_secret.get_secret_value():
         raise UsageError(f"adapters.{name}: client_id and client_secret must be set (export them first)")
     store = open_store(config)
@@ -111,10 +113,10 @@ def watch_command(
     from adapters.zoho.watch import enable_watch
 
     config = load_config(config_path)
-    name = _pick(config, adapter)
+    name, section = _pick(config, adapter)
     store = open_store(config)
     try:
-        zoho = ZohoAdapter(name, config.adapters[name], store=store, default_tz=config.referee.timezone)
+        zoho = ZohoAdapter(name, section, store=store, default_tz=config.referee.timezone)
         channel = enable_watch(zoho, store, url, datetime.now(UTC))
     finally:
         store.close()

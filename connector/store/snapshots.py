@@ -134,7 +134,7 @@ class SnapshotStore(StoreBase):
                 query = select(*_RECORD_COLUMNS).order_by(*_RECORD_ORDER)
                 if adapter is not None:
                     query = query.where(_records.c.adapter == adapter)
-                rows = conn.execute(query).all()
+                rows.extend(conn.execute(query).all())
             else:
                 for (ref_adapter, module), ids in _group(refs):
                     if adapter is not None and ref_adapter != adapter:

@@ -80,7 +80,7 @@ class BusinessCalendar:
         if not config.hours:
             raise ValueError(f'calendar "{name}" has no hours (use WallClock for wall-clock time)')
         self.name = name
-        self.zone = ZoneInfo(config.timezone)
+        self.zone: tzinfo = ZoneInfo(config.timezone)
         self._spans = sorted(parse_interval(text) for text in config.hours)
         self._workdays = WorkdayRule(config)
         self._origin = 0  # ordinal of the first day held

@@ -229,7 +229,7 @@ class _Decider:
                 limit = rule.max_reassignments
                 why = f"already reassigned {done} time(s) by this rule (max_reassignments = {limit})"
             else:
-                exclude = {record.owner_id, self.history.just_lost(record)} - {None}
+                exclude = {o for o in (record.owner_id, self.history.just_lost(record)) if o is not None}
                 pick = self.assigner.pick(rule.assign_to, record, exclude)
                 if pick.user_id is not None:
                     self._move(breach, pick.user_id, pick.reason, decision, ActionType.REASSIGN)

@@ -37,13 +37,13 @@ class OwnershipHistory:
         self._counts: Counter[tuple[RefKey, str]] = Counter()
         self._last_lost: dict[RefKey, tuple[datetime, str | None]] = {}
         for move in reassignments:
-            key = ref_key(move.record)
-            self._counts[(key, move.rule)] += 1
-            to_key = (key, move.to_owner)
+            moved_key = ref_key(move.record)
+            self._counts[(moved_key, move.rule)] += 1
+            to_key = (moved_key, move.to_owner)
             if to_key not in self._moved or move.at > self._moved[to_key]:
                 self._moved[to_key] = move.at
-            if key not in self._last_lost or move.at >= self._last_lost[key][0]:
-                self._last_lost[key] = (move.at, move.from_owner)
+            if moved_key not in self._last_lost or move.at >= self._last_lost[moved_key][0]:
+                self._last_lost[moved_key] = (move.at, move.from_owner)
 
     def clock_start(self, record: Record) -> ClockStart | None:
         """When the current owner got the record.

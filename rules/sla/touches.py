@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum, auto
+from typing import Final
 
 from connector.domain import Activity, ActivityKind
 from rules.sla.history import RefKey
@@ -84,4 +86,10 @@ def index_touches(
     return out
 
 
-_ABSENT: object = object()
+class _Absent(Enum):
+    """A sentinel type, so ``is _ABSENT`` narrows for the type checker."""
+
+    ABSENT = auto()
+
+
+_ABSENT: Final = _Absent.ABSENT
