@@ -14,16 +14,17 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select
+from sqlalchemy import and_, delete, insert, select
 
 from connector.config import Config
-from connector.domain import Module, Record, RecordRef, User
+from connector.domain import Activity, Module, OwnerChange, Record, RecordRef, User
 from connector.errors import UsageError
+from connector.identity_lookup import CUSTOMER_KEY, CheckReader, Found
 from connector.store import Store, schema
 from rules.identity.config import IdentityConfig
 from rules.identity.explain import edge_sentence, record_label
 from rules.identity.features import FeatureExtractor
-from rules.identity.keys import FUZZY_SUFFIX, blocking_keys
+from rules.identity.keys import FUZZY_SUFFIX, blocking_keys, rule_key
 from rules.identity.match import match_pair
 from rules.identity.resolve import RARE_TOKENS_PER_NAME, Resolution, customer_id_for, resolve
 from rules.pursuit.config import PursuitRule
@@ -32,7 +33,6 @@ from rules.pursuit.pursuers import ActivityIndex, active_pursuers, collect_pursu
 from rules.snapshot import Snapshot
 
 _keys = schema.identity_keys
-CUSTOMER_KEY = "customer"
 _CHUNK = 500
 CANDIDATE_FIELDS = (
     "adapter", "module", "id", "owner_id", "company", "email", "emails", "phone", "phones", "website",
@@ -89,7 +89,7 @@ def refresh_keys(
             {"adapter": ident[0], "module": ident[1], "record_id": ident[2], "key_type": t, "key_value": v}
             for t, v in keys
         )
-    with store._write() as conn:
+    with store.begin() as conn:
         for (adapter, module), ids in _group((r.adapter, r.module.value, r.id) for r in records):
             for start in range(0, len(ids), _CHUNK):
                 conn.execute(delete(_keys).where(and_(
@@ -111,7 +111,7 @@ def sync_keys(
     Returns the number of records re-indexed.
     """
     indexed: dict[tuple[str, str, str], str] = {}
-    with store._read() as conn:
+    with store.connect() as conn:
         query = select(_keys.c.adapter, _keys.c.module, _keys.c.record_id, _keys.c.key_value).where(
             _keys.c.key_type == CUSTOMER_KEY
         )
@@ -132,7 +132,7 @@ def rebuild_keys(store: Store, identity: IdentityConfig) -> Resolution:
     """Resolve every stored record and rewrite all identity keys (after a full sync)."""
     records = store.load_records()
     resolution = resolve(records, identity)
-    with store._write() as conn:
+    with store.begin() as conn:
         conn.execute(delete(_keys))
     refresh_keys(store, resolution.records, identity, resolution)
     return resolution
@@ -165,31 +165,63 @@ def check(
     """Is ``candidate`` a known customer, who owns and pursues it, would it create a conflict?
 
     ``users`` (id → User) saves reading every user from the store on each call (the server
-    keeps them); without it they are loaded.
+    keeps them); without it they are loaded. All reads share one read transaction and run as
+    raw statements (:mod:`connector.identity_lookup`): about five per call.
     """
     identity = config.identity
     rule = config.rules.pursuit[0] if config.rules.pursuit else PursuitRule(name="default")
     record = candidate_record(candidate)
-    extractor = FeatureExtractor(identity)
+    extractor = _extractor(identity)
     features = extractor.extract(record)
-    refs, skipped = _lookup(store, blocking_keys(features, identity.match), identity.max_block_size)
-    evidence: list[str] = []
-    matched: list[Record] = []
-    for other in store.load_records(refs=sorted(refs, key=str)):
-        if (other.adapter, other.module, other.id) == (record.adapter, record.module, record.id):
-            continue
-        other_features = extractor.extract(other)
-        for match_rule in identity.match:
-            fields = match_pair(match_rule, features, other_features, record, other)
-            if fields is not None:
-                matched.append(other)
-                evidence.append(edge_sentence(fields, ["candidate", record_label(other)]))
-                break
-    customers = _customers(store, matched, rule, now, users)
+    keys = blocking_keys(features, identity.match)
+    with store.raw_read() as cursor:
+        reader = CheckReader(store, cursor)
+        found, skipped = _lookup(reader, keys, identity.max_block_size)
+        # a record that shares none of the candidate's exact keys can only match under rules that
+        # block on a name token, so it is compared (and its features extracted) for those only
+        token_rules = [r for r in identity.match if (rule_key(r) or ("", True))[1]]
+        token_fields = frozenset(s.name for r in token_rules for s in r.fields)
+        evidence: list[str] = []
+        matched: list[Found] = []
+        own = (record.adapter, record.module, record.id)
+        for other in found:
+            if (other.record.adapter, other.record.module, other.record.id) == own:
+                continue
+            if other.by_exact_key:
+                other_features, rules = extractor.extract(other.record), list(identity.match)
+            else:
+                other_features, rules = extractor.extract(other.record, token_fields), token_rules
+            for match_rule in rules:
+                fields = match_pair(match_rule, features, other_features, record, other.record)
+                if fields is not None:
+                    matched.append(other)
+                    evidence.append(edge_sentence(fields, ["candidate", record_label(other.record)]))
+                    break
+        if matched:
+            members = _members(reader, matched)
+            idents = sorted((r.adapter, r.module.value, r.id) for group in members.values() for r in group.values())
+            activities, changes = reader.activities(idents), reader.owner_changes(idents)
+    customers: list[CheckCustomer] = []
+    if matched:  # users are read outside the raw transaction (an in-memory SQLite has one connection)
+        users = users if users is not None else {u.id: u for u in store.load_users()}
+        customers = _customers(members, matched, activities, changes, rule, now, users)
     conflict = any(c.pursued and _conflicts(c, record.owner_id) for c in customers)
     return CheckVerdict(
         known=bool(matched), customers=customers, conflict=conflict, evidence=evidence, skipped_keys=skipped
     )
+
+
+def _extractor(identity: IdentityConfig) -> FeatureExtractor:
+    """One extractor per config object (building the free-mail set on every check costs)."""
+    cached = _EXTRACTORS.get(id(identity))
+    if cached is None or cached[0] is not identity:
+        if len(_EXTRACTORS) > 8:
+            _EXTRACTORS.clear()
+        cached = _EXTRACTORS[id(identity)] = (identity, FeatureExtractor(identity))
+    return cached[1]
+
+
+_EXTRACTORS: dict[int, tuple[IdentityConfig, FeatureExtractor]] = {}
 
 
 def _conflicts(customer: CheckCustomer, owner: str | None) -> bool:
@@ -198,82 +230,50 @@ def _conflicts(customer: CheckCustomer, owner: str | None) -> bool:
     return any(p != owner for p in customer.pursuers)
 
 
-def _lookup(store: Store, keys: Sequence[tuple[str, str]], cap: int) -> tuple[set[RecordRef], list[str]]:
-    found: set[RecordRef] = set()
-    skipped: list[str] = []
-    columns = (_keys.c.adapter, _keys.c.module, _keys.c.record_id)
+def _lookup(reader: CheckReader, keys: Sequence[tuple[str, str]], cap: int) -> tuple[list[Found], list[str]]:
+    """Stored records sharing a key with the candidate, and the fuzzy tokens too common to use."""
     exact = [(t, v) for t, v in keys if not t.endswith(FUZZY_SUFFIX)]
     fuzzy = [(t, v) for t, v in keys if t.endswith(FUZZY_SUFFIX)]
-    with store._read() as conn:
-        if exact:  # one statement; each OR term is an index lookup on (key_type, key_value)
-            terms = [and_(_keys.c.key_type == t, _keys.c.key_value == v) for t, v in exact]
-            rows = conn.execute(select(*columns).where(or_(*terms))).all()
-            found.update(RecordRef(adapter=a, module=Module(m), id=i) for a, m, i in rows)
-        if fuzzy:
-            # one statement counts every token's records (each count stops at cap + 1) ...
-            counts = conn.execute(select(*(
-                select(func.count()).select_from(
-                    select(literal(1)).where(_keys.c.key_type == t, _keys.c.key_value == v).limit(cap + 1).subquery()
-                ).scalar_subquery()
-                for t, v in fuzzy
-            ))).one()
-            usable = []
-            for (key_type, key_value), count in zip(fuzzy, counts, strict=True):
-                if count > cap:
-                    skipped.append(f"{key_type}{key_value}")
-                elif count:
-                    usable.append((count, key_type, key_value))
-            # ... and, like resolution, only the name's rarest tokens bring candidates
-            rarest = sorted(usable)[:RARE_TOKENS_PER_NAME]
-            if rarest:
-                terms = [and_(_keys.c.key_type == t, _keys.c.key_value == v) for _, t, v in rarest]
-                rows = conn.execute(select(*columns).where(or_(*terms))).all()
-                found.update(RecordRef(adapter=a, module=Module(m), id=i) for a, m, i in rows)
-    return found, skipped
+    skipped: list[str] = []
+    usable = []
+    # one statement counts every fuzzy token's records (each count stops at cap + 1) ...
+    for (key_type, key_value), count in zip(fuzzy, reader.key_counts(fuzzy, cap), strict=True):
+        if count > cap:
+            skipped.append(f"{key_type}{key_value}")
+        elif count:
+            usable.append((count, key_type, key_value))
+    # ... and, like resolution, only the name's rarest tokens bring candidates (with the exact keys)
+    rarest = [(t, v) for _, t, v in sorted(usable)[:RARE_TOKENS_PER_NAME]]
+    return reader.records_with_keys(exact, rarest), skipped
+
+
+def _members(reader: CheckReader, matched: Sequence[Found]) -> dict[str, dict[RecordRef, Record]]:
+    """The records of every customer a matched record belongs to, by customer id."""
+    ids = sorted({f.customer for f in matched if f.customer is not None})
+    members: dict[str, dict[RecordRef, Record]] = {}
+    for member in reader.customer_members(ids):
+        members.setdefault(member.customer or "", {})[member.record.ref] = member.record
+    for found in matched:  # records stored before a full resolution are their own customer
+        if found.customer is None:
+            members.setdefault(customer_id_for(found.record), {})[found.record.ref] = found.record
+    return members
 
 
 def _customers(
-    store: Store, matched: Sequence[Record], rule: PursuitRule, now: datetime,
-    users: Mapping[str, User] | None,
+    members: Mapping[str, Mapping[RecordRef, Record]], matched: Sequence[Found], activities: Sequence[Activity],
+    changes: Sequence[OwnerChange], rule: PursuitRule, now: datetime, users: Mapping[str, User],
 ) -> list[CheckCustomer]:
-    if not matched:
-        return []
-    idents = [(r.adapter, r.module.value, r.id) for r in matched]
-    with store._read() as conn:
-        customer_of: dict[tuple[str, str, str], str] = {}
-        by_record = select(_keys.c.key_value).where(  # primary-key prefix lookups, one per record
-            _keys.c.adapter == bindparam("a"), _keys.c.module == bindparam("m"),
-            _keys.c.record_id == bindparam("i"), _keys.c.key_type == CUSTOMER_KEY,
-        )
-        for a, m, i in idents:
-            value = conn.execute(by_record, {"a": a, "m": m, "i": i}).scalar()
-            if value is not None:
-                customer_of[(a, m, i)] = value
-        ids = sorted(set(customer_of.values()))
-        members: dict[str, set[RecordRef]] = {}
-        for start in range(0, len(ids), _CHUNK):
-            rows = conn.execute(select(_keys.c.adapter, _keys.c.module, _keys.c.record_id, _keys.c.key_value).where(
-                _keys.c.key_type == CUSTOMER_KEY, _keys.c.key_value.in_(ids[start : start + _CHUNK])
-            ))
-            for a, m, i, v in rows:
-                members.setdefault(v, set()).add(RecordRef(adapter=a, module=Module(m), id=i))
-    for record in matched:  # records stored before a full resolution are their own customer
-        ident = (record.adapter, record.module.value, record.id)
-        if ident not in customer_of:
-            members.setdefault(customer_id_for(record), set()).add(record.ref)
-    all_refs = sorted({ref for refs in members.values() for ref in refs}, key=str)
-    records = {r.ref: r for r in store.load_records(refs=all_refs)}
     snapshot = Snapshot(
-        users=users if users is not None else {u.id: u for u in store.load_users()},
-        records=list(records.values()),
-        activities=store.load_activities(records=all_refs),
-        owner_changes=store.load_owner_changes(records=all_refs),
+        users=users,
+        records=[r for group in members.values() for r in group.values()],
+        activities=activities,
+        owner_changes=changes,
     )
     index = ActivityIndex.from_snapshot(snapshot, now)
-    matched_refs = {r.ref for r in matched}
+    matched_refs = {f.record.ref for f in matched}
     out: list[CheckCustomer] = []
     for customer in sorted(members):
-        group = [records[ref] for ref in sorted(members[customer], key=str) if ref in records]
+        group = [members[customer][ref] for ref in sorted(members[customer], key=str)]
         everyone = collect_pursuers(range(len(group)), group, index)
         pursuers = active_pursuers(everyone, now - rule.active_within)
         keeper = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import sys
@@ -89,6 +90,12 @@ async def query(base_url: str, bodies: list[bytes]) -> list[float]:
     return latencies
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the server process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -119,7 +126,9 @@ def main() -> None:
         server = ServerProcess.serve(config_path, free_port())
         try:
             asyncio.run(query(server.base_url, bodies[:100]))  # warm-up: caches, connections
+            cpu_before = server_cpu_seconds(server.process.pid)
             latencies = sorted(asyncio.run(query(server.base_url, bodies)))
+            server_cpu = server_cpu_seconds(server.process.pid) - cpu_before
         finally:
             server.stop()
     print(
@@ -131,6 +140,8 @@ def main() -> None:
                 "p90_ms": round(latencies[int(len(latencies) * 0.90) - 1] * 1000, 2),
                 "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
                 "max_ms": round(latencies[-1] * 1000, 2),
+                "server_cpu_ms_per_query": round(server_cpu * 1000 / len(latencies), 2),
+                "load_average_1m": round(os.getloadavg()[0], 1),
             }
         )
     )

@@ -25,5 +25,6 @@ class ServerState:
     writer: BatchWriter
 
 
-def get_state(request: Request) -> ServerState:
+async def get_state(request: Request) -> ServerState:
+    """Async on purpose: FastAPI runs sync dependencies in the thread pool (a hop per request)."""
     return request.app.state.referee

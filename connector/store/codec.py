@@ -10,10 +10,9 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Row
 
 from connector.domain import (
     Absence,
@@ -27,6 +26,61 @@ from connector.domain import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+
+
+# Readers take anything with the columns as attributes: SQLAlchemy rows and plain namedtuples alike.
+class UserRow(Protocol):
+    @property
+    def id(self) -> Any: ...
+    @property
+    def name(self) -> Any: ...
+    @property
+    def email(self) -> Any: ...
+    @property
+    def active(self) -> Any: ...
+    @property
+    def teams(self) -> Any: ...
+    @property
+    def time_zone(self) -> Any: ...
+    @property
+    def unavailable(self) -> Any: ...
+
+
+class ActivityRow(Protocol):
+    @property
+    def adapter(self) -> Any: ...
+    @property
+    def id(self) -> Any: ...
+    @property
+    def record_adapter(self) -> Any: ...
+    @property
+    def record_module(self) -> Any: ...
+    @property
+    def record_id(self) -> Any: ...
+    @property
+    def owner_id(self) -> Any: ...
+    @property
+    def kind(self) -> Any: ...
+    @property
+    def occurred_at(self) -> Any: ...
+    @property
+    def completed(self) -> Any: ...
+
+
+class OwnerChangeRow(Protocol):
+    @property
+    def adapter(self) -> Any: ...
+    @property
+    def module(self) -> Any: ...
+    @property
+    def record_id(self) -> Any: ...
+    @property
+    def old_owner_id(self) -> Any: ...
+    @property
+    def new_owner_id(self) -> Any: ...
+    @property
+    def seen_at(self) -> Any: ...
+
 
 _MODULES: dict[str, Module] = {m.value: m for m in Module}
 _KINDS: dict[str, ActivityKind] = {k.value: k for k in ActivityKind}
@@ -141,7 +195,7 @@ def record_to_row(record: Record, seen_at: datetime) -> dict[str, Any]:
     return row
 
 
-def row_to_record(row: Row[Any] | Sequence[Any]) -> Record:
+def row_to_record(row: Sequence[Any]) -> Record:
     """Build a Record from a row selected in :data:`RECORD_FIELDS` order."""
     (
         adapter,
@@ -204,7 +258,7 @@ def user_to_row(adapter: str, user: User) -> dict[str, Any]:
     }
 
 
-def row_to_user(row: Row[Any]) -> User:
+def row_to_user(row: UserRow) -> User:
     return User.model_construct(
         id=row.id,
         name=row.name,
@@ -251,7 +305,7 @@ def activity_to_row(activity: Activity) -> dict[str, Any]:
     }
 
 
-def row_to_activity(row: Row[Any]) -> Activity:
+def row_to_activity(row: ActivityRow) -> Activity:
     record = RecordRef.model_construct(
         adapter=row.record_adapter, module=_MODULES[row.record_module], id=row.record_id
     )
@@ -266,7 +320,7 @@ def row_to_activity(row: Row[Any]) -> Activity:
     )
 
 
-def row_to_owner_change(row: Row[Any]) -> OwnerChange:
+def row_to_owner_change(row: OwnerChangeRow) -> OwnerChange:
     record = RecordRef.model_construct(adapter=row.adapter, module=_MODULES[row.module], id=row.record_id)
     return OwnerChange.model_construct(
         record=record, old_owner_id=row.old_owner_id, new_owner_id=row.new_owner_id, seen_at=row.seen_at

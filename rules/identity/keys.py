@@ -17,19 +17,26 @@ from rules.identity.similarity import block_tokens
 FUZZY_SUFFIX = "~"
 
 
+def rule_key(rule: MatchRule) -> tuple[str, bool] | None:
+    """The ``(field, fuzzy)`` a rule blocks on: its first exact field other than city, else its first
+    fuzzy field (city never blocks alone). Two records can only match under ``rule`` when they
+    share a key of this field."""
+    specs = rule.fields
+    exact = [s for s in specs if not s.fuzzy and s.name != "city"]
+    # one selective field per rule is enough to find every candidate of that rule
+    if exact:
+        return (exact[0].name, False)
+    fuzzy = [s for s in specs if s.fuzzy]
+    return (fuzzy[0].name, True) if fuzzy else None
+
+
 def key_fields(rules: Iterable[MatchRule]) -> tuple[tuple[str, bool], ...]:
     """``(field, fuzzy)`` pairs the rules need keys for; city never blocks alone, so it has none."""
     needed: dict[tuple[str, bool], None] = {}
     for rule in rules:
-        specs = rule.fields
-        exact = [s for s in specs if not s.fuzzy and s.name != "city"]
-        # one selective field per rule is enough to find every candidate of that rule
-        if exact:
-            needed.setdefault((exact[0].name, False), None)
-        else:
-            fuzzy = [s for s in specs if s.fuzzy]
-            if fuzzy:
-                needed.setdefault((fuzzy[0].name, True), None)
+        key = rule_key(rule)
+        if key is not None:
+            needed.setdefault(key, None)
     return tuple(needed)
 
 

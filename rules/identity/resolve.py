@@ -21,7 +21,7 @@ from connector.domain import Record, stable_hash
 from rules.identity.config import IdentityConfig, MatchRule
 from rules.identity.features import FeatureExtractor, Features
 from rules.identity.match import FieldMatch, MatchEdge, fuzzy_value, match_pair, shown_value
-from rules.identity.similarity import block_tokens, similarity
+from rules.identity.similarity import block_tokens, latin_similarity
 from rules.identity.text import has_cjk
 from rules.identity.unionfind import UnionFind
 
@@ -130,7 +130,7 @@ def _exact_rule(
 ) -> None:
     specs = rule.fields
     names = [s.name for s in specs]
-    groups: dict[object, list[int]] = {}
+    groups: dict[str | tuple[str, ...], list[int]] = {}
     if len(names) == 1:
         name = names[0]
         for index, feats in enumerate(features):
@@ -138,8 +138,8 @@ def _exact_rule(
                 groups.setdefault(value, []).append(index)
     else:
         for index, feats in enumerate(features):
-            for key in _exact_keys(names, feats):
-                groups.setdefault(key, []).append(index)
+            for combined in _exact_keys(names, feats):
+                groups.setdefault(combined, []).append(index)
     for key, group in groups.items():
         if len(group) < 2:
             continue
@@ -194,7 +194,8 @@ def _fuzzy_rule(
     cutoff = (fuzzy_specs[0].threshold or 0.0) * 100
     ratio = fuzz.ratio
     threshold = fuzzy_specs[0].threshold or 0.0
-    find = uf.find
+    find, parent = uf.find, uf.parent
+    comparisons = 0
     for block in blocks.values():
         if len(block) < 2:
             continue
@@ -207,17 +208,20 @@ def _fuzzy_rule(
             if 2 * min(lengths[i], lengths[j]) < threshold * (lengths[i] + lengths[j]):
                 continue
             a, b = representative[i], representative[j]
-            if find(a) == find(b):
+            # same customer already? (roots read directly: most records are their own root)
+            root_a = a if parent[a] == a else find(a)
+            if root_a == (b if parent[b] == b else find(b)):
                 continue
-            stats.comparisons += 1
+            comparisons += 1
             if cjk[i] or cjk[j]:
                 if not ratio(first_values[i], first_values[j], score_cutoff=cutoff):
                     continue
-            elif similarity(first_values[i], first_values[j], threshold) < threshold:
+            elif latin_similarity(first_values[i], first_values[j], threshold) < threshold:
                 continue
             matched = match_pair(rule, features[a], features[b], records[a], records[b])
             if matched is not None and uf.union(a, b):
                 edges.append(MatchEdge(a, b, rule.name, matched))
+    stats.comparisons += comparisons
 
 
 def _attach_cityless(

@@ -14,7 +14,7 @@ _ACCENTED = re.compile(r"[\u00c0-\u024f\u0300-\u036f\u1e00-\u1eff]")
 
 def has_cjk(text: str) -> bool:
     """True when ``text`` contains a Chinese (CJK unified) character."""
-    return _CJK.search(text) is not None
+    return not text.isascii() and _CJK.search(text) is not None
 
 
 @lru_cache(maxsize=65536)

@@ -24,7 +24,10 @@ def rec(id_: str, owner: str, module: Module = Module.LEADS, **fields: object) -
 
 @pytest.fixture
 def store(make_store: Callable[[str], Store]) -> Store:
-    store = make_store("sqlite://")
+    return _filled(make_store("sqlite://"))
+
+
+def _filled(store: Store) -> Store:
     records = [
         rec("L1", "u1", company="北京字节跳动科技有限公司", emails=("a@bytedance.com",)),
         rec("C7", "u2", Module.CONTACTS, company="字节跳动科技", city="北京", phones=("13800138000",)),
@@ -74,3 +77,28 @@ def test_bad_candidate_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="unknown field"):
         candidate_record({"compnay": "x"})
     assert candidate_record({"email": "a@b.com", "phones": ["1", "2"]}).phones == ("1", "2")
+
+
+@pytest.mark.parametrize(
+    "candidate",
+    [
+        pytest.param({"company": "字节跳动科技（北京）有限公司", "city": "北京市", "owner_id": "u3"}, id="by-name"),
+        pytest.param({"email": "A@ByteDance.com", "phone": "+86 138 0013 8000"}, id="by-email-and-phone"),
+        pytest.param({"company": "华为终端", "city": "深圳"}, id="own-customer"),
+        pytest.param({"company": "Globex"}, id="unknown"),
+    ],
+)
+def test_check_answers_the_same_on_sqlite_files_and_postgresql(
+    make_store: Callable[[str], Store], store_url: str, candidate: dict[str, object]
+) -> None:
+    """``check`` reads with raw DB-API statements: the placeholders and date types differ per driver."""
+    expected = check(_filled(make_store("sqlite://")), candidate, CONFIG, NOW)
+    actual = check(_filled(make_store(store_url)), candidate, CONFIG, NOW)
+    assert actual == expected
+    assert expected.known == ("Globex" not in str(candidate))
+
+
+def test_users_passed_in_give_the_same_verdict_as_users_read_from_the_store(store: Store) -> None:
+    users = {u.id: u for u in store.load_users()}
+    candidate = {"email": "a@bytedance.com", "owner_id": "u9"}
+    assert check(store, candidate, CONFIG, NOW, users) == check(store, candidate, CONFIG, NOW)
