@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from connector.domain import Activity, OwnerChange, Record, RecordRef, User
+from connector.gcpause import gc_paused
 from connector.store import codec, schema
 from connector.store.base import StoreBase, chunks, upsert
 
@@ -222,20 +221,6 @@ def _select_by_record(
             yield from _match_ids(conn, list(table.c), keys, ref_adapter, module, chunk)
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many acyclic objects.
-
-    Each collection walks every live object, so building a million records with it on costs
-    more than building them; records, tuples and dicts form no cycles, so nothing leaks.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _match_ids(

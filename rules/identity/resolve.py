@@ -8,16 +8,15 @@ Records are sorted by reference first, so the result does not depend on input or
 
 from __future__ import annotations
 
-import gc
 import itertools
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
 from connector.domain import Record, stable_hash
+from connector.gcpause import gc_paused
 from rules.identity.config import IdentityConfig, MatchRule
 from rules.identity.features import FeatureExtractor, Features
 from rules.identity.match import FieldMatch, MatchEdge, fuzzy_value, match_pair, shown_value
@@ -64,20 +63,6 @@ def sort_key(record: Record) -> tuple[str, str, str]:
     return (record.adapter, str(record.module), record.id)
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building millions of acyclic tuples and dicts.
-
-    Each collection walks every live object; with a million records loaded that is about a third
-    of resolution's CPU time, and nothing built here forms a cycle.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def resolve(records: Iterable[Record], config: IdentityConfig) -> Resolution:

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from connector.domain import Action, Finding, FindingKind, RecordRef
+from connector.gcpause import gc_paused
 from rules.identity.config import IdentityConfig
 from rules.identity.explain import explain_edges, record_label
-from rules.identity.resolve import Resolution, gc_paused, resolve
+from rules.identity.resolve import Resolution, resolve
 from rules.pursuit.actions import plan_actions
 from rules.pursuit.config import PursuitRule
 from rules.pursuit.policies import POLICIES, Case, Decision

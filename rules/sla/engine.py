@@ -7,14 +7,13 @@ into a finding plus flag / reassign / pool actions, each with one explanatory no
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from connector.domain import Action, ActionType, Finding, FindingKind, Record, action_key, stable_hash
 from connector.durations import format_duration
+from connector.gcpause import gc_paused
 from rules.assign.assigner import Assigner
 from rules.assign.config import AssignmentConfig, TeamConfig
 from rules.assign.fields import FieldMatcher
@@ -46,25 +45,10 @@ def evaluate_sla(
     """
     if not rules:
         return [], [], dict(snapshot.assignment_state)
-    with _collector_paused():
+    with gc_paused():
         return _evaluate(snapshot, rules, calendars, teams, assignment, now, timezone)
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the indexes are built.
-
-    Evaluation allocates millions of small tuples that never form cycles; with a large snapshot
-    alive, every automatic collection rescans it (about a quarter of the run time at 1M
-    records). Results are unaffected and the previous setting is restored.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _evaluate(
