@@ -104,7 +104,7 @@ class Inbox:
         """Commit ``event``; ``False`` when this adapter already stored an event with that id."""
         row = _row(adapter, event, body, now)
         try:
-            with self._add_lock, self.store._write() as conn:
+            with self._add_lock, self.store.begin() as conn:
                 conn.execute(insert(_inbox), row)
         except exc.IntegrityError:
             if self._exists(adapter, event.event_id):
@@ -121,7 +121,7 @@ class Inbox:
         stmt = insert_ignore(self.store.dialect)
         seen: set[tuple[str, str]] = set()
         inserted: list[bool] = []
-        with self._add_lock, self.store._write() as conn:
+        with self._add_lock, self.store.begin() as conn:
             for adapter, event, body in items:
                 key = (adapter, event.event_id)
                 if key in seen:  # the same event twice in one batch
@@ -133,7 +133,7 @@ class Inbox:
         return inserted
 
     def _exists(self, adapter: str, event_id: str) -> bool:
-        with self.store._read() as conn:
+        with self.store.connect() as conn:
             found = conn.execute(
                 select(_inbox.c.seq).where(_inbox.c.adapter == adapter, _inbox.c.event_id == event_id)
             ).first()
@@ -151,7 +151,7 @@ class Inbox:
         if self.store.dialect == "postgresql":
             query = query.with_for_update(skip_locked=True)
         token = f"{holder} {uuid.uuid4().hex[:12]}"
-        with self.store._write() as conn:
+        with self.store.begin() as conn:
             row = conn.execute(query).first()
             if row is None:
                 return None
@@ -195,7 +195,7 @@ class Inbox:
 
     def release(self, claim: Claim, *, now: datetime) -> None:
         """Give an event back untouched (shutdown): the attempt does not count."""
-        with self.store._write() as conn:
+        with self.store.begin() as conn:
             conn.execute(
                 update(_inbox)
                 .where(_inbox.c.seq == claim.entry.seq, _inbox.c.claimed_by == claim.token)
@@ -227,7 +227,7 @@ class Inbox:
             values["available_at"] = available_at
         if status in (EventStatus.DONE, EventStatus.PARKED):
             values["finished_at"] = now
-        with self.store._write() as conn:
+        with self.store.begin() as conn:
             result = conn.execute(
                 update(_inbox)
                 .where(_inbox.c.seq == claim.entry.seq, _inbox.c.claimed_by == claim.token)
@@ -242,17 +242,17 @@ class Inbox:
         query = select(_inbox).order_by(_inbox.c.seq.desc()).limit(limit)
         if status is not None:
             query = query.where(_inbox.c.status == status.value)
-        with self.store._read() as conn:
+        with self.store.connect() as conn:
             return [_entry(row) for row in conn.execute(query)]
 
     def get(self, seq: int) -> InboxEntry | None:
-        with self.store._read() as conn:
+        with self.store.connect() as conn:
             row = conn.execute(select(_inbox).where(_inbox.c.seq == seq)).first()
         return None if row is None else _entry(row)
 
     def retry(self, seq: int, *, now: datetime) -> InboxEntry:
         """Re-queue a parked (or failed, waiting) event now, with a fresh attempt count."""
-        with self.store._write() as conn:
+        with self.store.begin() as conn:
             row = conn.execute(select(_inbox.c.status).where(_inbox.c.seq == seq)).first()
             if row is None:
                 raise UsageError(f"no inbox event {seq} (list them with: referee inbox -c FILE)")
@@ -272,7 +272,7 @@ class Inbox:
     def depth(self) -> int:
         """Events not yet done or parked (waiting, retrying or in flight)."""
         pending = (EventStatus.PENDING.value, EventStatus.PROCESSING.value)
-        with self.store._read() as conn:
+        with self.store.connect() as conn:
             return int(
                 conn.execute(
                     select(func.count()).select_from(_inbox).where(_inbox.c.status.in_(pending))
@@ -281,7 +281,7 @@ class Inbox:
 
     def counts(self) -> dict[str, int]:
         """Events per status."""
-        with self.store._read() as conn:
+        with self.store.connect() as conn:
             rows = conn.execute(select(_inbox.c.status, func.count()).group_by(_inbox.c.status))
             return {status: int(n) for status, n in rows}
 
