@@ -160,7 +160,7 @@ def test_decoys_are_not_pursuits(demo: Demo) -> None:
 
 
 def test_identical_email_pursuits_are_exactly_p1(demo: Demo) -> None:
-    """What an email-only matcher (the interim rule) must find: only Acme."""
+    """What a match rule on email alone must find: only Acme."""
     groups: dict[str, set[str]] = defaultdict(set)
     for record in demo.records.values():
         for email in record.emails:
