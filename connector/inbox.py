@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Insert, and_, exc, func, insert, or_, select, update
@@ -26,18 +25,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from connector.domain import Record, RecordRef
 from connector.errors import StateError, UsageError
+from connector.events import EventStatus
 from connector.protocol import InboundEvent
 from connector.store import Store, schema
 
 _inbox = schema.inbox
 MAX_ERROR_CHARS = 2_000
-
-
-class EventStatus(StrEnum):
-    PENDING = "pending"
-    PROCESSING = "processing"
-    DONE = "done"
-    PARKED = "parked"
 
 
 @dataclass(frozen=True)

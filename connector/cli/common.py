@@ -7,16 +7,18 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
 
-from connector.config import Config, load_config
 from connector.errors import ConnectorError, UsageError
-from connector.protocol import CrmAdapter
-from connector.store import Store
+
+if TYPE_CHECKING:  # the heavy modules load when a command runs, so --help and --version stay quick
+    from connector.config import Config
+    from connector.protocol import CrmAdapter
+    from connector.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,10 +66,14 @@ def parse_now(text: str | None, config: Config) -> datetime:
 
 
 def open_config(path: Path) -> Config:
+    from connector.config import load_config
+
     return load_config(path)
 
 
 def open_store(config: Config) -> Store:
+    from connector.store import Store
+
     return Store.open(config.state_url())
 
 

@@ -8,14 +8,17 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from connector.cli.common import ConfigOption, build_adapters, handle_errors, open_config, open_store, stdout
 from connector.errors import UsageError
-from connector.inbox import EventStatus, Inbox, InboxEntry
+from connector.events import EventStatus
+
+if TYPE_CHECKING:
+    from connector.inbox import InboxEntry
 
 
 @handle_errors
@@ -132,6 +135,8 @@ def inbox_list(
         return
     if config_path is None:
         raise UsageError("referee inbox needs -c FILE (the config whose state store to read)")
+    from connector.inbox import Inbox
+
     store = open_store(open_config(config_path))
     try:
         entries = Inbox(store).list(status=status, limit=limit)
@@ -175,6 +180,8 @@ def inbox_retry(
     path = config_path or ctx.obj
     if path is None:
         raise UsageError("referee inbox retry needs -c FILE (the config whose state store to use)")
+    from connector.inbox import Inbox
+
     store = open_store(open_config(path))
     try:
         entry = Inbox(store).retry(event, now=datetime.now(UTC))

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
@@ -23,9 +23,10 @@ from connector.cli.common import (
     stderr,
     stdout,
 )
-from connector.config import Config
-from connector.report import print_report, report_to_json
-from connector.sync import ProgressHook, SyncOptions, SyncReport, run_sync
+
+if TYPE_CHECKING:
+    from connector.config import Config
+    from connector.sync import ProgressHook, SyncReport
 
 
 class OutputFormat(StrEnum):
@@ -92,6 +93,9 @@ def _run(
     adapter: list[str] | None,
     break_lock: bool,
 ) -> None:
+    from connector.report import print_report, report_to_json
+    from connector.sync import SyncOptions, run_sync
+
     store = open_store(config)
     try:
         moment = parse_now(now, config)

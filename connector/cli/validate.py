@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from connector.cli.common import ConfigOption, handle_errors, open_config, stdout
-from connector.config import AdapterConfig, Config
 from connector.durations import format_duration
+
+if TYPE_CHECKING:
+    from connector.config import AdapterConfig, Config
 
 
 @handle_errors

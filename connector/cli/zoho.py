@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from adapters.zoho.config import ZohoAdapterConfig
 from connector.cli.common import ConfigOption, handle_errors, open_store, stdout
-from connector.config import Config, load_config
 from connector.errors import UsageError
+
+if TYPE_CHECKING:
+    from adapters.zoho.config import ZohoAdapterConfig
+    from connector.config import Config
 
 zoho_app = typer.Typer(
     help="Zoho CRM setup: exchange a grant code for a refresh token, enable change notifications.",
@@ -44,6 +46,8 @@ class _LenientEnviron(Mapping[str, str]):
 
 def _pick(config: Config, name: str | None) -> tuple[str, ZohoAdapterConfig]:
     """The named zoho adapter's section, or the only one configured."""
+    from adapters.zoho.config import ZohoAdapterConfig
+
     sections = {n: a for n, a in config.adapters.items() if isinstance(a, ZohoAdapterConfig)}
     names = list(sections)
     if name is not None:
@@ -76,6 +80,7 @@ def auth_command(
     Example: referee zoho auth -c config.toml --grant-token 1000.xxxx.yyyy
     """
     from adapters.zoho.adapter import ZohoAdapter
+    from connector.config import load_config
 
     config = load_config(config_path, environ=_LenientEnviron())
     name, section = _pick(config, adapter)
@@ -111,6 +116,7 @@ def watch_command(
     """
     from adapters.zoho.adapter import ZohoAdapter
     from adapters.zoho.watch import enable_watch
+    from connector.config import load_config
 
     config = load_config(config_path)
     name, section = _pick(config, adapter)
