@@ -117,3 +117,37 @@ def test_two_workers_on_one_postgres_inbox_process_each_event_exactly_once(
     assert sorted(counts) == events
     assert set(counts.values()) == {1}
     assert all(r.attempts == 1 for r in inbox_rows(pg_url))
+
+
+@pytest.mark.postgres
+def test_two_servers_on_one_postgres_store_accept_and_process_each_event_once(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A CRM behind a load balancer: deliveries (and redeliveries) land on either server."""
+    config_path = write_config(tmp_path, pg_url)
+    events = [f"evt-lb-{i:03d}" for i in range(40)]
+    servers = [ServerProcess.serve(config_path, free_port()) for _ in range(2)]
+    try:
+        clients = [httpx.Client(base_url=s.base_url, timeout=10) for s in servers]
+        duplicates = 0
+        for i, event_id in enumerate(events):
+            body = distinct_lead(event_id, f"B-{i:03d}")
+            first = clients[i % 2].post("/webhooks/acme", content=body, headers=signed_headers(body))
+            assert first.status_code == 202, first.text
+            if i % 4 == 0:  # the CRM retries this delivery on the other server
+                again = clients[(i + 1) % 2].post("/webhooks/acme", content=body, headers=signed_headers(body))
+                assert again.status_code == 202 and again.json()["duplicate"] is True
+                duplicates += 1
+        for client in clients:
+            client.close()
+        wait_for(lambda: all_done(pg_url, len(events)), timeout=90, what="both servers' workers to drain the inbox")
+    finally:
+        codes = [s.stop() for s in servers]
+    assert duplicates == 10
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal (exit -15, which systemd
+    # counts as a clean stop)
+    assert codes == [-signal.SIGTERM, -signal.SIGTERM]
+    assert all("Application shutdown complete" in s.log_text() for s in servers)
+    counts = Counter(processed_ids(*servers))
+    assert sorted(counts) == events
+    assert set(counts.values()) == {1}
