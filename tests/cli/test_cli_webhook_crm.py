@@ -87,3 +87,56 @@ def test_unreachable_crm_exits_3(acme, tmp_path: Path) -> None:
 def _with_base_url(text: str, url: str) -> str:
     lines = [f'base_url = "{url}"' if line.startswith("base_url") else line for line in text.splitlines()]
     return "\n".join(lines) + "\n"
+
+
+@pytest.mark.postgres
+def test_sync_and_worker_at_once_apply_each_action_once(acme, pg_url: str) -> None:
+    """A scheduled `sync --apply` and the webhook worker, racing on one PostgreSQL store."""
+    import subprocess
+    from collections import Counter
+
+    from adapters.registry import build_adapter
+    from connector.config import load_config
+    from connector.inbox import Inbox
+    from connector.store import Store
+    from tests.cli.conftest import REFEREE
+
+    server, config_path, env = acme
+    text = config_path.read_text(encoding="utf-8")
+    text = text.replace('state = "sqlite:///acme-referee.db"', f'state = "{pg_url}"').replace(
+        "apply = false", "apply = true"
+    )
+    config_path.write_text(text, encoding="utf-8")
+    assert run_referee("plan", "-c", str(config_path), "--now", DEMO_NOW, env=env).returncode == 0
+
+    config = load_config(config_path, environ=env)
+    store = Store.open(pg_url)
+    try:
+        adapter = build_adapter("acme", config.adapter("acme"), store=store, default_tz="UTC")
+        crm = sys.modules["acme_fake_crm_cli"]
+        for lead_id in ("L-1001", "L-1002", "L-1003"):
+            headers, body = crm.signed_webhook(server.crm.leads[lead_id], env["ACME_WEBHOOK_SECRET"], event_id=lead_id)
+            assert Inbox(store).add("acme", adapter.verify_inbound(headers, body), body, now=datetime.now(UTC))
+    finally:
+        store.close()
+
+    full_env = {**__import__("os").environ, **env}
+    worker = subprocess.Popen([*REFEREE, "worker", "-c", str(config_path), "--once"], env=full_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    sync = run_referee("sync", "-c", str(config_path), "--now", DEMO_NOW, "--format", "json", env=env)
+    out, _ = worker.communicate(timeout=120)
+    assert worker.returncode == 0, out
+    assert sync.returncode == 0, sync.stderr
+
+    writes = Counter(server.crm.requests)
+    assert writes, "nothing was written"
+    notes = Counter((lead_id, n["text"]) for lead_id, lead in server.crm.leads.items() for n in lead["notes"])
+    assert notes and set(notes.values()) == {1}  # no note written twice
+    store = Store.open(pg_url)
+    try:
+        applied = [e for e in store.list_journal(limit=1000) if e.status == "applied"]
+    finally:
+        store.close()
+    assert len(applied) == len({e.idempotency_key for e in applied})
+    reassigns = [r for r in server.crm.requests if r[0] == "PATCH"]
+    assert len(reassigns) == len({path for _, path in reassigns})  # each lead moved at most once
