@@ -176,7 +176,7 @@ class BulkReader:
     def _download(self, job_id: str) -> bytes:
         """``GET /crm/bulk/v8/read/{job_id}/result``: the ZIP (≤10 downloads a minute; 429s are retried)."""
         reply = self.client.get(
-            f"{BULK}/{job_id}/result", endpoint="GET /bulk/read/{job_id}/result", scope=SCOPE
+            f"{BULK}/{job_id}/result", endpoint="GET /bulk/read/{job_id}/result", scope=SCOPE, binary=True
         )
         return reply.content
 

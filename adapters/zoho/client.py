@@ -15,7 +15,7 @@ from typing import Any
 from adapters.zoho.auth import TokenManager
 from adapters.zoho.faults import error_for
 from adapters.zoho.wire import Answer, Outcome, classify, format_time, parse_time
-from connector.errors import FatalApiError
+from connector.errors import CrmApiError, FatalApiError
 from connector.http import HttpClient
 
 API = "/crm/v8"
@@ -36,16 +36,28 @@ class Reply:
     content: bytes = b""  # the raw body, for downloads (Bulk Read's ZIP)
 
 
-def _decode(response: Any) -> Any:
-    """JSON body or ``{}``; binary bodies (a ZIP download) are never run through a JSON decoder."""
+def _decode(response: Any, *, endpoint: str, binary: bool) -> Any:
+    """The JSON body, or ``{}`` when there is none.
+
+    A body that should be JSON but is not (a proxy's HTML error page, a truncated answer) stops
+    the run: reading it as "no records" would move the cursor past data never seen. Binary
+    downloads (Bulk Read's ZIP) skip decoding unless they carry a JSON error.
+    """
     if response.status_code in (204, 304) or not response.content:
         return {}
-    if response.content.lstrip()[:1] not in (b"{", b"["):
+    looks_like_json = response.content.lstrip()[:1] in (b"{", b"[")
+    if binary and not looks_like_json:
         return {}
     try:
         return response.json()
     except ValueError:
-        return {}
+        start = response.content[:40].decode("utf-8", "replace")
+        raise CrmApiError(
+            f"zoho: {endpoint} answered HTTP {response.status_code} with a body that is not JSON "
+            f"(it starts {start!r}); nothing from this answer was used, the next run retries",
+            crm="zoho",
+            status=response.status_code,
+        ) from None
 
 
 class ZohoClient:
@@ -67,6 +79,7 @@ class ZohoClient:
         headers: Mapping[str, str] | None = None,
         scope: str = "",
         tolerate: frozenset[Outcome] = frozenset(),
+        binary: bool = False,
     ) -> Reply:
         """Send once (plus one repeat after a token refresh); raise on auth, scope and credit errors.
 
@@ -83,7 +96,7 @@ class ZohoClient:
                 headers={"Authorization": f"Zoho-oauthtoken {token.access_token}", **(headers or {})},
             )
             self._note_credits(response.headers.get("X-API-CREDITS-REMAINING"))
-            body = _decode(response)
+            body = _decode(response, endpoint=endpoint, binary=binary)
             answer = classify(response.status_code, body)
             if answer.outcome is Outcome.TOKEN_EXPIRED and attempt == 1:
                 self.tokens.invalidate()

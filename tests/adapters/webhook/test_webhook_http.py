@@ -13,7 +13,7 @@ from webhook_builders import BASE, NOW, TOKEN, an_action
 
 from adapters.webhook.templates import fill_body, fill_params, fill_path
 from connector.domain import ActionStatus, ActionType
-from connector.errors import AuthError
+from connector.errors import AuthError, CrmApiError
 
 LEADS = f"{BASE}/leads"
 LEAD_1 = f"{BASE}/leads/L-1"
@@ -89,6 +89,17 @@ def test_401_on_read_is_an_auth_error_without_the_secret(
     ) as info:
         list(adapter.pull({}))
     assert TOKEN not in str(info.value)
+
+
+def test_a_200_that_is_not_json_stops_the_pull_without_a_cursor(
+    make_adapter: Callable, crm_http: responses.RequestsMock
+) -> None:
+    adapter = make_adapter()
+    crm_http.get(LEADS, body="<html>maintenance</html>", content_type="text/html")
+    batches = []
+    with pytest.raises(CrmApiError, match=r"acme: GET /leads did not answer with JSON"):
+        batches.extend(adapter.pull({}))
+    assert all(b.cursor is None for b in batches)
 
 
 def test_api_calls_are_counted_per_endpoint_template(

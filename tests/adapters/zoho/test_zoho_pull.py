@@ -13,7 +13,7 @@ from zoho_support import API, NOW, add_token, load
 
 from adapters.zoho import client as client_module
 from connector.domain import Module
-from connector.errors import BudgetExhaustedError
+from connector.errors import BudgetExhaustedError, CrmApiError
 
 ME = matchers.query_param_matcher({"type": "CurrentUser"}, strict_match=False)
 WATERMARK = (NOW - timedelta(minutes=1)).isoformat(timespec="seconds")
@@ -115,6 +115,24 @@ def test_204_means_no_records(zoho_http, make_adapter) -> None:
     zoho_http.get(f"{API}/Deals", status=204)
     batches = list(make_adapter(modules=["Deals"], activity_modules=[], poll_deleted=False).pull({}))
     assert [(b.stream, b.cursor) for b in batches] == [("Deals", WATERMARK)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("<html><body>502 Bad Gateway</body></html>", id="proxy-html-page"),
+        pytest.param('{"data": [{"id": "1"', id="truncated-json"),
+    ],
+)
+def test_a_200_that_is_not_json_stops_the_pull_without_a_cursor(zoho_http, make_adapter, body: str) -> None:
+    """Garbage is never read as "no records": that would move the cursor past unseen data."""
+    _setup(zoho_http)
+    zoho_http.get(f"{API}/Leads", body=body, status=200, content_type="text/html")
+    adapter = make_adapter(modules=["Leads"], activity_modules=[], poll_deleted=False)
+    batches = []
+    with pytest.raises(CrmApiError, match=r"GET /Leads answered HTTP 200 with a body that is not JSON"):
+        batches.extend(adapter.pull({"Leads": "2025-03-01T10:00:00+00:00"}))
+    assert all(b.cursor is None for b in batches)
 
 
 def test_streams_records_deletions_and_activities_with_echo_marks(zoho_http, make_adapter) -> None:
