@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.adapters.webhook.webhook_builders import load_fake_crm
 from tests.cli.conftest import DEMO_NOW, ROOT, run_referee
 
 pytestmark = pytest.mark.e2e
-
-
-def load_fake_crm() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("acme_fake_crm_cli", ROOT / "examples/acme-crm/fake_crm.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["acme_fake_crm_cli"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -113,7 +102,7 @@ def test_sync_and_worker_at_once_apply_each_action_once(acme, pg_url: str) -> No
     store = Store.open(pg_url)
     try:
         adapter = build_adapter("acme", config.adapter("acme"), store=store, default_tz="UTC")
-        crm = sys.modules["acme_fake_crm_cli"]
+        crm = load_fake_crm()
         for lead_id in ("L-1001", "L-1002", "L-1003"):
             headers, body = crm.signed_webhook(server.crm.leads[lead_id], env["ACME_WEBHOOK_SECRET"], event_id=lead_id)
             assert Inbox(store).add("acme", adapter.verify_inbound(headers, body), body, now=datetime.now(UTC))
