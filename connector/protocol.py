@@ -19,7 +19,9 @@ class PullBatch:
     """One slice of a pull. ``cursor`` is set on the last batch of a stream that finished.
 
     The pipeline stores the batch first and only then saves ``cursor`` under ``stream``, so a
-    crash mid-stream re-reads that stream next time instead of skipping records.
+    crash mid-stream re-reads that stream next time instead of skipping records. ``problems``
+    are items the adapter could not read (one line each, naming the item and the config key to
+    fix): they were skipped, the rest of the stream was not.
     """
 
     stream: str
@@ -27,16 +29,21 @@ class PullBatch:
     activities: Sequence[Activity] = ()
     deleted: Sequence[RecordRef] = ()
     cursor: str | None = None
+    problems: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
 class InboundEvent:
-    """A verified change notification, reduced to what the worker needs."""
+    """A verified change notification, reduced to what the worker needs.
+
+    ``records`` arrived whole, ``record_refs`` must be fetched, ``deleted`` are gone from the CRM.
+    """
 
     event_id: str
     records: Sequence[Record] = ()
     record_refs: Sequence[RecordRef] = ()
     meta: Mapping[str, str] = field(default_factory=dict)
+    deleted: Sequence[RecordRef] = ()
 
 
 @runtime_checkable
@@ -66,8 +73,13 @@ class WebhookSource(Protocol):
 
     name: str
 
-    def verify_inbound(self, headers: Mapping[str, str], body: bytes) -> InboundEvent:
-        """Verify and parse a webhook; raise ``WebhookRejectedError`` when it must be refused."""
+    def verify_inbound(
+        self, headers: Mapping[str, str], body: bytes, *, method: str = "POST", url: str = ""
+    ) -> InboundEvent:
+        """Verify and parse a webhook; raise ``WebhookRejectedError`` when it must be refused.
+
+        ``method`` and ``url`` are the request line as received, for schemes that sign them.
+        """
         ...
 
     def fetch_records(self, refs: Sequence[RecordRef]) -> Sequence[Record]:

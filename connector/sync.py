@@ -44,6 +44,8 @@ class SyncReport:
     records: dict[RecordRef, Record] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     api_calls: dict[str, dict[str, int]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    """Items an adapter skipped because it could not read them (one line each, with the fix)."""
 
     @property
     def failed(self) -> int:
@@ -124,6 +126,9 @@ def _pull(
             store.upsert_activities(batch.activities)
         if batch.deleted:
             store.delete_records(batch.deleted, seen_at=options.now)
+        if batch.problems:
+            report.problems.extend(batch.problems)
+            report.counts["bad_items"] = report.counts.get("bad_items", 0) + len(batch.problems)
         if batch.cursor is not None:
             store.set_cursor(name, batch.stream, batch.cursor)
         pulled += len(batch.records) + len(batch.activities)

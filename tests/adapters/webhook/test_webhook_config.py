@@ -26,7 +26,7 @@ def test_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     assert acme.auth.token.get_secret_value() == "acme-demo-token"
     assert acme.inbound is not None and acme.inbound.secret.get_secret_value() == "demo-webhook-secret"
     assert acme.timeout.total_seconds() == 20
-    assert acme.read.records is not None and acme.read.records.pagination.style == "cursor"
+    assert len(acme.read.records) == 1 and acme.read.records[0].pagination.style == "cursor"
     assert {"reassign", "flag", "note"} == {t for t in ("reassign", "flag", "note") if getattr(acme.write, t)}
     assert config.rules.pursuit and config.rules.sla
 
@@ -47,7 +47,8 @@ def test_describe_lists_capabilities_without_secrets(monkeypatch: pytest.MonkeyP
     assert "read records: GET /leads (cursor pagination, incremental on updated_at" in text
     assert "write reassign: PATCH /leads/{id}" in text
     assert (
-        "inbound webhooks: hmac-sha256 in X-Acme-Signature, timestamp in X-Acme-Timestamp within 5m" in text
+        "inbound webhooks: hmac-sha256 in X-Acme-Signature over {timestamp}.{body}, timestamp in "
+        "X-Acme-Timestamp within 5m; record at event.data" in text
     )
 
 
@@ -105,7 +106,7 @@ def test_describe_reports_unsupported_writes() -> None:
         pytest.param({"read": {"record": {"path": "/leads"}}}, "needs {id}", id="single-record-needs-id"),
         pytest.param(
             {"inbound": {"secret": "s", "signature": {"header": "X-S"}}},
-            "exactly one of record",
+            "set record .* and/or record_id",
             id="inbound-source",
         ),
         pytest.param(

@@ -167,7 +167,7 @@ def test_event_without_id_gets_a_body_digest(make_adapter: Callable) -> None:
     [
         pytest.param(b'{"event": ', "not valid JSON: Expecting value", id="truncated"),
         pytest.param(b'"just text"', "JSON but not an object", id="scalar"),
-        pytest.param(b'{"event": {"id": "e"}}', "no record object at event.data", id="no-record"),
+        pytest.param(b'{"event": {"id": "e"}}', 'has no record or record id at "event.data"', id="no-record"),
         pytest.param(b'{"event": {"data": {"name": "x"}}}', "has no id", id="record-without-id"),
     ],
 )
@@ -211,5 +211,5 @@ def test_id_only_event_gives_refs_then_fetch_reads_them(
 
 def test_fetch_without_single_record_endpoint_is_unsupported(make_adapter: Callable) -> None:
     ref = RecordRef(adapter="acme", module=Module.LEADS, id="1")
-    with pytest.raises(CrmApiError, match=r"reading single records is not supported.*read.record"):
+    with pytest.raises(CrmApiError, match=r"reading single Leads records is not supported.*read.record"):
         make_adapter().fetch_records([ref])
