@@ -161,7 +161,8 @@ class Reader:
                 parents.extend(self._parent(r) for r in records)
             gone = [r for r in found if isinstance(r, RecordRef)]
             yield PullBatch(stream, records=records, deleted=gone, problems=problems)
-        if endpoint.missing_means_deleted and (values.get("cursor") is None or not _uses_cursor(endpoint)):
+        full_read = not _uses_cursor(endpoint) or (cursor is None and endpoint.lookback is None)
+        if endpoint.missing_means_deleted and full_read:
             yield self._missing(stream, endpoint, seen, counts["returned"], counts["unreadable"])
         yield PullBatch(stream, cursor=tracker.best)
 

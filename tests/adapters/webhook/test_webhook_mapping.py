@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -83,16 +84,14 @@ def test_parse_timestamp(value: Any, expected: datetime | None) -> None:
     ],
 )
 def test_parse_timestamp_rejects_with_a_value_error(value: Any) -> None:
-    with pytest.raises(ValueError, match="not|out of range"):
+    with pytest.raises(ValueError, match=r"not|out of range"):
         parse_timestamp(value, SHANGHAI)
 
 
 @given(st.one_of(st.integers(), st.floats(allow_nan=True), st.text(), st.booleans(), st.none()))
 def test_parse_timestamp_never_raises_anything_else(value: Any) -> None:
-    try:
+    with contextlib.suppress(ValueError):
         parse_timestamp(value, SHANGHAI)
-    except ValueError:
-        pass
 
 
 def test_cursor_key_orders_instants_not_text() -> None:
