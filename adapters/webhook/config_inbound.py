@@ -155,9 +155,11 @@ class InboundConfig(ConfigModel):
 
     Without ``changes`` the whole payload is one change. Per change, ``record`` is the changed
     record (mapped with the records endpoint of its module), ``record_id`` its id (fetched
-    through ``read.record``), ``module_path`` the CRM's name for its module (translated by
-    ``modules``, else read loosely as ``lead``/``Contacts``…; ``module`` when absent) and
-    ``deleted`` a path that is true for a deletion.
+    through ``read.record`` when the record itself is absent), ``module_path`` the CRM's name for
+    its module and ``deleted`` a path that is true for a deletion. ``modules`` translates the CRM's
+    names (``contact`` or ``contact.creation`` → ``Contacts``), and changes for names it does not
+    list are ignored; without it names are read loosely (``lead``, ``Contacts``). A change
+    without a module name is of ``module``.
     """
 
     secret: SecretStr
@@ -184,10 +186,5 @@ class InboundConfig(ConfigModel):
             raise ValueError(
                 "set record (the changed record's path in the payload) and/or record_id (its id, fetched "
                 "through read.record)"
-            )
-        if self.changes is None and self.record is not None and self.record_id is not None:
-            raise ValueError(
-                "set exactly one of record or record_id (both together only with changes, where each change "
-                "may carry the record or only its id)"
             )
         return self

@@ -104,7 +104,9 @@ class ReadEndpoint(ConfigModel):
     ``for_each = "records"`` makes it a per-record read: its path, params and body use
     ``{record.id}`` (or ``{record.<field>}``) and it runs once for every record the pull brought
     (``for_modules`` limits which), ``concurrency`` at a time. ``initial_cursor`` (or
-    ``lookback``, a duration before now) fills ``{cursor}`` when none is saved yet.
+    ``lookback``, a duration before now) fills ``{cursor}`` when none is saved yet;
+    ``cursor_format`` rewrites a timestamp cursor the way the CRM's filter wants it (``iso-z``
+    for SOQL, ``epoch-ms`` for HubSpot), while the cursor is saved as the CRM sent it.
     """
 
     name: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -117,6 +119,7 @@ class ReadEndpoint(ConfigModel):
     pagination: Pagination = Pagination()
     cursor_field: FieldPath | None = None
     cursor_path: FieldPath | None = None
+    cursor_format: Literal["as-sent", "iso-z", "epoch-s", "epoch-ms"] = "as-sent"
     initial_cursor: str | None = Field(default=None, min_length=1)
     lookback: Duration | None = None
     for_each: Literal["records"] | None = None

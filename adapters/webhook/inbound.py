@@ -96,13 +96,12 @@ class InboundParser:
         raw = text(self._search(inbound.module_path, change, "module_path"))
         if raw is None:
             return inbound.module
-        for key in (raw, raw.split(".", 1)[0]):
-            if key in inbound.modules:
-                return inbound.modules[key]
+        if inbound.modules:  # a map names every module to read; anything else is not our business
+            return inbound.modules.get(raw) or inbound.modules.get(raw.split(".", 1)[0])
         try:
-            return module(raw.split(".", 1)[0] if inbound.modules else raw)
+            return module(raw)
         except ValueError:
-            return None  # a module crm-referee does not read: not our business
+            return None
 
     def _map(self, item: Any, kind: Module, where: str) -> Record | RecordRef:
         mapper = self.mapper_for(kind)

@@ -31,7 +31,7 @@ from adapters.webhook.own_writes import OwnWrites
 from adapters.webhook.pagination import PageRequest, PageResponse, body_value, iter_pages
 from adapters.webhook.templates import fill_params, fill_path, fill_read_body
 from adapters.webhook.transport import Transport
-from adapters.webhook.values import cursor_key, text
+from adapters.webhook.values import cursor_key, parse_timestamp, text
 from adapters.webhook.vocab import RECORD_PLACEHOLDER_PREFIX, placeholders
 from connector.domain import Activity, Module, Record, RecordRef, User
 from connector.errors import CrmApiError
@@ -327,6 +327,8 @@ class Reader:
             cursor = endpoint.initial_cursor
         elif cursor is None and endpoint.lookback is not None:
             cursor = _stamp(now - endpoint.lookback)
+        if cursor is not None and endpoint.cursor_format != "as-sent":
+            cursor = _formatted(cursor, endpoint.cursor_format, self.ctx.tz)
         return {"cursor": cursor, "now": _stamp(now)}
 
     def _parent(self, record: Record) -> Parent:
@@ -413,6 +415,21 @@ def _record_placeholders(endpoints: Sequence[ReadEndpoint]) -> set[str]:
             used = placeholders([endpoint.path, endpoint.params, endpoint.body])
             names |= {n for n in used if n.startswith(RECORD_PLACEHOLDER_PREFIX)}
     return names
+
+
+def _formatted(cursor: str, style: str, tz: tzinfo) -> str:
+    """A timestamp cursor in the form a filter wants; a cursor that is no timestamp stays as it is."""
+    try:
+        when = parse_timestamp(cursor, tz)
+    except ValueError:
+        return cursor
+    if when is None:
+        return cursor
+    if style == "epoch-s":
+        return str(int(when.timestamp()))
+    if style == "epoch-ms":
+        return str(int(when.timestamp() * 1000))
+    return _stamp(when)
 
 
 def _stamp(when: datetime) -> str:
