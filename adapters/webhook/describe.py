@@ -97,6 +97,7 @@ def _read_line(endpoint: ReadEndpoint) -> str:
         how = f"once per record pulled{only}, {endpoint.concurrency} at a time"
     elif endpoint.cursor_field or endpoint.cursor_path:
         how = f"incremental on {endpoint.cursor_field or endpoint.cursor_path}"
+        how += ", records missing from a --full read deleted" if endpoint.missing_means_deleted else ""
     else:
         how = "full read every sync" + (", missing records deleted" if endpoint.missing_means_deleted else "")
     flag = f", deleted when {endpoint.deleted}" if endpoint.deleted else ""

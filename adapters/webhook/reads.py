@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from adapters.webhook.config import WebhookAdapterConfig
 from adapters.webhook.config_read import ReadEndpoint
+from adapters.webhook.cursors import CursorTracker, formatted, stamp
 from adapters.webhook.fanout import fan_out
 from adapters.webhook.fieldpath import PathError, search
 from adapters.webhook.mapping import (
@@ -31,7 +32,7 @@ from adapters.webhook.own_writes import OwnWrites
 from adapters.webhook.pagination import PageRequest, PageResponse, body_value, iter_pages
 from adapters.webhook.templates import fill_params, fill_path, fill_read_body
 from adapters.webhook.transport import Transport
-from adapters.webhook.values import cursor_key, parse_timestamp, text
+from adapters.webhook.values import text
 from adapters.webhook.vocab import RECORD_PLACEHOLDER_PREFIX, placeholders
 from connector.domain import Activity, Module, Record, RecordRef, User
 from connector.errors import CrmApiError
@@ -136,7 +137,7 @@ class Reader:
     ) -> Iterator[PullBatch]:
         mapper = self.records[stream]
         values = self._values(endpoint, cursor)
-        tracker = _CursorTracker(endpoint, cursor, self.name)
+        tracker = CursorTracker(endpoint, cursor, self.name)
         seen: set[tuple[Module, str]] = set()
         counts = {"returned": 0, "unreadable": 0}
         default = endpoint.module or Module.LEADS
@@ -167,7 +168,12 @@ class Reader:
         yield PullBatch(stream, cursor=tracker.best)
 
     def _missing(
-        self, stream: str, endpoint: ReadEndpoint, seen: set[tuple[Module, str]], returned: int, unreadable: int
+        self,
+        stream: str,
+        endpoint: ReadEndpoint,
+        seen: set[tuple[Module, str]],
+        returned: int,
+        unreadable: int,
     ) -> PullBatch:
         """Stored records of the modules this full read covers that it did not return: deleted."""
         if self.store is None:
@@ -178,21 +184,27 @@ class Reader:
             line = f"{self.name}: {stream}: {why}, so records missing from this full read were not deleted"
             return PullBatch(stream, problems=[line])
         missing = [
-            r.ref for r in self.store.iter_records(self.name) if r.module in modules and (r.module, r.id) not in seen
+            r.ref
+            for r in self.store.iter_records(self.name)
+            if r.module in modules and (r.module, r.id) not in seen
         ]
         if missing:
-            log.info("%s: %d %s record(s) missing from a full read are deleted", self.name, len(missing), stream)
+            log.info(
+                "%s: %d %s record(s) missing from a full read are deleted", self.name, len(missing), stream
+            )
         return PullBatch(stream, deleted=missing)
 
     def _deleted_stream(self, stream: str, endpoint: ReadEndpoint, cursor: str | None) -> Iterator[PullBatch]:
-        tracker = _CursorTracker(endpoint, cursor, self.name)
+        tracker = CursorTracker(endpoint, cursor, self.name)
         values = self._values(endpoint, cursor)
         for gone, problems in self._mapped_pages(endpoint, values, tracker, self.deletions[stream].read):
             yield PullBatch(stream, deleted=gone, problems=problems)
         yield PullBatch(stream, cursor=tracker.best)
 
-    def _activity_stream(self, stream: str, endpoint: ReadEndpoint, cursor: str | None) -> Iterator[PullBatch]:
-        tracker = _CursorTracker(endpoint, cursor, self.name)
+    def _activity_stream(
+        self, stream: str, endpoint: ReadEndpoint, cursor: str | None
+    ) -> Iterator[PullBatch]:
+        tracker = CursorTracker(endpoint, cursor, self.name)
         values = self._values(endpoint, cursor)
         for mapped, problems in self._mapped_pages(endpoint, values, tracker, self.activities[stream].read):
             kept, _ = self.own.keep(mapped)
@@ -203,7 +215,7 @@ class Reader:
         self,
         endpoint: ReadEndpoint,
         values: Mapping[str, str | None],
-        tracker: _CursorTracker,
+        tracker: CursorTracker,
         read: Callable[[Any], T],
     ) -> Iterator[tuple[list[T], list[str]]]:
         """Each page's items mapped by ``read``; an item it cannot map is a problem line, not an error."""
@@ -224,7 +236,7 @@ class Reader:
     ) -> Iterator[PullBatch]:
         mapper = self.activities[stream]
         targets = [p for p in parents if not endpoint.for_modules or p.ref.module in endpoint.for_modules]
-        now = _stamp(self.clock())
+        now = stamp(self.clock())
 
         def read_one(parent: Parent) -> tuple[list[MappedActivity], list[str]]:
             mapped: list[MappedActivity] = []
@@ -271,7 +283,7 @@ class Reader:
                     crm=self.name,
                 )
             label = f"{endpoint.method} {endpoint.path}"
-            values = {"id": ref.id, "module": ref.module.value, "now": _stamp(self.clock())}
+            values = {"id": ref.id, "module": ref.module.value, "now": stamp(self.clock())}
             url = self.transport.url(fill_path(endpoint.path, values))
             response = self.transport.send(
                 endpoint.method, url, label, params=fill_params(endpoint.params, values)
@@ -326,10 +338,10 @@ class Reader:
         if cursor is None and endpoint.initial_cursor is not None:
             cursor = endpoint.initial_cursor
         elif cursor is None and endpoint.lookback is not None:
-            cursor = _stamp(now - endpoint.lookback)
+            cursor = stamp(now - endpoint.lookback)
         if cursor is not None and endpoint.cursor_format != "as-sent":
-            cursor = _formatted(cursor, endpoint.cursor_format, self.ctx.tz)
-        return {"cursor": cursor, "now": _stamp(now)}
+            cursor = formatted(cursor, endpoint.cursor_format, self.ctx.tz)
+        return {"cursor": cursor, "now": stamp(now)}
 
     def _parent(self, record: Record) -> Parent:
         values: dict[str, str | None] = {}
@@ -368,32 +380,6 @@ class Reader:
         yield from iter_pages(endpoint.pagination, endpoint.items_paths(), url, fetch, crm=self.name)
 
 
-class _CursorTracker:
-    """The largest cursor seen in a stream: ``cursor_field`` of each item, ``cursor_path`` of each body."""
-
-    def __init__(self, endpoint: ReadEndpoint, saved: str | None, adapter: str) -> None:
-        self.endpoint = endpoint
-        self.best = saved
-        self.adapter = adapter
-
-    def see_item(self, item: Any) -> list[str]:
-        return self._see(self.endpoint.cursor_field, item, "cursor_field")
-
-    def see_body(self, body: Any) -> list[str]:
-        return self._see(self.endpoint.cursor_path, body, "cursor_path")
-
-    def _see(self, path: str | None, data: Any, key: str) -> list[str]:
-        if path is None:
-            return []
-        try:
-            seen = text(search(path, data))
-        except PathError as exc:
-            return [f"{self.adapter}: {key}: {exc} (check {key})"]
-        if seen is not None and (self.best is None or cursor_key(seen) > cursor_key(self.best)):
-            self.best = seen
-        return []
-
-
 def _raw_id(mapper: RecordMapper, item: Any) -> str | None:
     expression = mapper.fields.paths.get("id")
     if expression is None:
@@ -415,23 +401,3 @@ def _record_placeholders(endpoints: Sequence[ReadEndpoint]) -> set[str]:
             used = placeholders([endpoint.path, endpoint.params, endpoint.body])
             names |= {n for n in used if n.startswith(RECORD_PLACEHOLDER_PREFIX)}
     return names
-
-
-def _formatted(cursor: str, style: str, tz: tzinfo) -> str:
-    """A timestamp cursor in the form a filter wants; a cursor that is no timestamp stays as it is."""
-    try:
-        when = parse_timestamp(cursor, tz)
-    except ValueError:
-        return cursor
-    if when is None:
-        return cursor
-    if style == "epoch-s":
-        return str(int(when.timestamp()))
-    if style == "epoch-ms":
-        return str(int(when.timestamp() * 1000))
-    return _stamp(when)
-
-
-def _stamp(when: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z``, which query languages (SOQL) and REST filters accept alike."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

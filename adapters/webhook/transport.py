@@ -83,7 +83,9 @@ class Transport:
             body = response.json()
         except ValueError:
             body = response.text
-        message = _find_message(body) or response.headers.get("X-Status-Reason") or response.reason or "no details"
+        message = (
+            _find_message(body) or response.headers.get("X-Status-Reason") or response.reason or "no details"
+        )
         message = " ".join(self.redact(message).split())
         return message if len(message) <= _MESSAGE_LIMIT else message[: _MESSAGE_LIMIT - 1] + "…"
 

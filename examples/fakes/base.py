@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +57,8 @@ class FakeCrm:
     """Routes, authorisation and a request log; subclasses add data and handlers."""
 
     prefix = ""
+    latency = 0.0
+    """Seconds every answer waits, like a round trip to a real CRM (benchmarks set it)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -77,6 +80,8 @@ class FakeCrm:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
+            if self.latency:
+                time.sleep(self.latency)
             refused = self.authorize(request)
             if refused is not None:
                 return refused

@@ -48,15 +48,52 @@ MAX_SIZE = 200
 ENTITY_TYPES = ("Lead", "Contact")
 
 USERS: list[dict[str, Any]] = [
-    {"id": "u-li", "userName": "li.na", "name": "Li Na", "emailAddress": "li.na@espo.example", "isActive": True, "type": "regular"},
-    {"id": "u-zhang", "userName": "zhang.wei", "name": "Zhang Wei", "emailAddress": "zhang.wei@espo.example", "isActive": True, "type": "regular"},
-    {"id": "u-wang", "userName": "wang.fang", "name": "Wang Fang", "emailAddress": "wang.fang@espo.example", "isActive": True, "type": "regular"},
-    {"id": "u-chen", "userName": "chen.jie", "name": "Chen Jie", "emailAddress": "chen.jie@espo.example", "isActive": True, "type": "regular"},
-    {"id": INTEGRATION_USER, "userName": "crm-referee", "name": "crm-referee", "emailAddress": None, "isActive": True, "type": "api"},
+    {
+        "id": "u-li",
+        "userName": "li.na",
+        "name": "Li Na",
+        "emailAddress": "li.na@espo.example",
+        "isActive": True,
+        "type": "regular",
+    },
+    {
+        "id": "u-zhang",
+        "userName": "zhang.wei",
+        "name": "Zhang Wei",
+        "emailAddress": "zhang.wei@espo.example",
+        "isActive": True,
+        "type": "regular",
+    },
+    {
+        "id": "u-wang",
+        "userName": "wang.fang",
+        "name": "Wang Fang",
+        "emailAddress": "wang.fang@espo.example",
+        "isActive": True,
+        "type": "regular",
+    },
+    {
+        "id": "u-chen",
+        "userName": "chen.jie",
+        "name": "Chen Jie",
+        "emailAddress": "chen.jie@espo.example",
+        "isActive": True,
+        "type": "regular",
+    },
+    {
+        "id": INTEGRATION_USER,
+        "userName": "crm-referee",
+        "name": "crm-referee",
+        "emailAddress": None,
+        "isActive": True,
+        "type": "api",
+    },
 ]
 
 
-def _record(ident: str, owner: str, company: str, email: str, phone: str, created: str, **more: Any) -> dict[str, Any]:
+def _record(
+    ident: str, owner: str, company: str, email: str, phone: str, created: str, **more: Any
+) -> dict[str, Any]:
     first, last = more.pop("person", ("Wei", "Chen"))
     return {
         "id": ident,
@@ -92,19 +129,113 @@ def seed() -> tuple[dict[str, dict[str, dict[str, Any]]], list[dict[str, Any]], 
     """
     records = {
         "Lead": {
-            "L1": _record("L1", "u-li", "Bright Optics", "chen.wei@brightoptics.cn", "+86 755 2688 1001", "2026-11-18 01:00:00"),
-            "L2": _record("L2", "u-zhang", "Bright Optics Co., Ltd.", "chen.wei@brightoptics.cn", "", "2026-11-22 03:00:00", modified="2026-11-26 06:30:00"),
-            "L3": _record("L3", "u-wang", "Harbor Tech", "liu.yang@harbortech.com", "+86 20 3888 2002", "2026-11-20 02:00:00", person=("Yang", "Liu"), city="Guangzhou"),
-            "L4": _record("L4", "u-wang", "Blue Lake Foods", "xu.min@bluelakefoods.cn", "", "2026-11-19 02:00:00", person=("Min", "Xu"), city="Hangzhou"),
-            "L5": _record("L5", "u-li", "Northwind Trading", "ma.jun@northwind.example", "", "2026-10-20 02:00:00", person=("Jun", "Ma"), city="Shanghai"),
-            "L6": _record("L6", "u-li", "Sunrise Solar", "he.ping@sunrise-solar.cn", "", "2026-11-10 02:00:00", person=("Ping", "He"), co_owners=["u-li", "u-wang"]),
-            "L7": _record("L7", "u-zhang", "Cedar Logistics", "gao.lin@cedar-logistics.cn", "", "2026-11-12 02:00:00", person=("Lin", "Gao"), co_owners=["u-zhang", "u-chen"]),
-            "L8": _record("L8", "u-li", "Maple Dental", "sun.yu@mapledental.cn", "", "2026-11-15 02:00:00", person=("Yu", "Sun")),
+            "L1": _record(
+                "L1",
+                "u-li",
+                "Bright Optics",
+                "chen.wei@brightoptics.cn",
+                "+86 755 2688 1001",
+                "2026-11-18 01:00:00",
+            ),
+            "L2": _record(
+                "L2",
+                "u-zhang",
+                "Bright Optics Co., Ltd.",
+                "chen.wei@brightoptics.cn",
+                "",
+                "2026-11-22 03:00:00",
+                modified="2026-11-26 06:30:00",
+            ),
+            "L3": _record(
+                "L3",
+                "u-wang",
+                "Harbor Tech",
+                "liu.yang@harbortech.com",
+                "+86 20 3888 2002",
+                "2026-11-20 02:00:00",
+                person=("Yang", "Liu"),
+                city="Guangzhou",
+            ),
+            "L4": _record(
+                "L4",
+                "u-wang",
+                "Blue Lake Foods",
+                "xu.min@bluelakefoods.cn",
+                "",
+                "2026-11-19 02:00:00",
+                person=("Min", "Xu"),
+                city="Hangzhou",
+            ),
+            "L5": _record(
+                "L5",
+                "u-li",
+                "Northwind Trading",
+                "ma.jun@northwind.example",
+                "",
+                "2026-10-20 02:00:00",
+                person=("Jun", "Ma"),
+                city="Shanghai",
+            ),
+            "L6": _record(
+                "L6",
+                "u-li",
+                "Sunrise Solar",
+                "he.ping@sunrise-solar.cn",
+                "",
+                "2026-11-10 02:00:00",
+                person=("Ping", "He"),
+                co_owners=["u-li", "u-wang"],
+            ),
+            "L7": _record(
+                "L7",
+                "u-zhang",
+                "Cedar Logistics",
+                "gao.lin@cedar-logistics.cn",
+                "",
+                "2026-11-12 02:00:00",
+                person=("Lin", "Gao"),
+                co_owners=["u-zhang", "u-chen"],
+            ),
+            "L8": _record(
+                "L8",
+                "u-li",
+                "Maple Dental",
+                "sun.yu@mapledental.cn",
+                "",
+                "2026-11-15 02:00:00",
+                person=("Yu", "Sun"),
+            ),
         },
         "Contact": {
-            "C1": _record("C1", "u-chen", "Harbor Technology", "yang.liu@gmail.com", "+86 20 3888 2002", "2026-11-21 02:00:00", person=("Yang", "Liu"), city="Guangzhou"),
-            "C2": _record("C2", "u-zhang", "Northwind", "ma.jun@northwind.example", "", "2026-10-21 02:00:00", person=("Jun", "Ma"), city="Shanghai"),
-            "C3": _record("C3", "u-chen", "Sunrise Solar Ltd", "he.ping@sunrise-solar.cn", "", "2026-11-11 02:00:00", person=("Ping", "He")),
+            "C1": _record(
+                "C1",
+                "u-chen",
+                "Harbor Technology",
+                "yang.liu@gmail.com",
+                "+86 20 3888 2002",
+                "2026-11-21 02:00:00",
+                person=("Yang", "Liu"),
+                city="Guangzhou",
+            ),
+            "C2": _record(
+                "C2",
+                "u-zhang",
+                "Northwind",
+                "ma.jun@northwind.example",
+                "",
+                "2026-10-21 02:00:00",
+                person=("Jun", "Ma"),
+                city="Shanghai",
+            ),
+            "C3": _record(
+                "C3",
+                "u-chen",
+                "Sunrise Solar Ltd",
+                "he.ping@sunrise-solar.cn",
+                "",
+                "2026-11-11 02:00:00",
+                person=("Ping", "He"),
+            ),
         },
     }
     for entity in records.values():
@@ -147,7 +278,7 @@ def seed() -> tuple[dict[str, dict[str, dict[str, Any]]], list[dict[str, Any]], 
         {
             "id": "n1",
             "type": "Post",
-            "post": "crm-referee: 2 reps are pursuing the same customer \"Maple Dental\".",
+            "post": 'crm-referee: 2 reps are pursuing the same customer "Maple Dental".',
             "parentType": "Lead",
             "parentId": "L8",
             "createdById": INTEGRATION_USER,
@@ -178,12 +309,15 @@ class EspoCrm(FakeCrm):
         self.api_key = api_key
         self.users = copy.deepcopy(USERS)
         self.records, self.activities, self.notes = seed()
+        self._by_parent: dict[tuple[str, str], list[dict[str, Any]]] | None = None
         for entity in ENTITY_TYPES:
             self.route("GET", rf"/({entity})", self._list)
             self.route("GET", rf"/({entity})/([\w-]+)", self._one)
             self.route("GET", rf"/({entity})/([\w-]+)/stream", self._stream)
         self.route("GET", r"/User", self._users)
-        self.route("GET", r"/Activities/(\w+)/([\w-]+)/(activities|history)/list/(Call|Meeting)", self._activities)
+        self.route(
+            "GET", r"/Activities/(\w+)/([\w-]+)/(activities|history)/list/(Call|Meeting)", self._activities
+        )
 
     def authorize(self, request: Request) -> Reply | None:
         if request.header("X-Api-Key") != self.api_key:
@@ -207,7 +341,11 @@ class EspoCrm(FakeCrm):
         offset = int(request.arg("offset") or 0)
         order_by = request.arg("orderBy")
         if order_by:
-            rows = sorted(rows, key=lambda r: (str(r.get(order_by) or ""), r["id"]), reverse=request.arg("order") == "desc")
+            rows = sorted(
+                rows,
+                key=lambda r: (str(r.get(order_by) or ""), r["id"]),
+                reverse=request.arg("order") == "desc",
+            )
         select = request.arg("select")
         page = rows[offset : offset + max_size]
         if select:
@@ -233,7 +371,7 @@ class EspoCrm(FakeCrm):
     def _stream(self, request: Request, entity: str, ident: str) -> Reply:
         if ident not in self.records[entity]:
             return self.not_found(request)
-        rows = [n for n in self.notes if n["parentType"] == entity and n["parentId"] == ident]
+        rows = [n for n in self._children(entity, ident) if n.get("type") == "Post"]
         return self._page(request, sorted(rows, key=lambda n: n["createdAt"], reverse=True))
 
     def _users(self, request: Request) -> Reply:
@@ -244,11 +382,37 @@ class EspoCrm(FakeCrm):
             return self.not_found(request)
         rows = [
             {k: v for k, v in a.items() if k != "_scope"}
-            for a in self.activities
-            if a["_scope"] == kind and a["parentType"] == scope and a["parentId"] == ident
-            and (a["status"] == "Held") == (name == "history")
+            for a in self._children(scope, ident)
+            if a.get("_scope") == kind and (a["status"] == "Held") == (name == "history")
         ]
         return self._page(request, rows)
+
+    def _children(self, scope: str, ident: str) -> list[dict[str, Any]]:
+        """Activities and notes of one record (indexed once: the data is fixed after seeding)."""
+        with self.lock:
+            if self._by_parent is None:
+                self._by_parent = {}
+                for row in [*self.activities, *self.notes]:
+                    self._by_parent.setdefault((row["parentType"], row["parentId"]), []).append(row)
+            return self._by_parent.get((scope, ident), [])
+
+    def generate(self, leads: int) -> None:
+        """Replace the seed with ``leads`` leads, each with two calls, a meeting and a note (benchmarks)."""
+        template = next(iter(self.records["Lead"].values()))
+        self.records = {"Lead": {}, "Contact": {}}
+        self.activities, self.notes, self._by_parent = [], [], None
+        for i in range(leads):
+            ident = f"L{i:06d}"
+            self.records["Lead"][ident] = {**template, "id": ident, "emailAddress": f"p{i}@example{i % 997}.cn"}
+            for n, scope in enumerate(("Call", "Call", "Meeting")):
+                self.activities.append({
+                    "id": f"a{i}-{n}", "_scope": scope, "status": "Held", "dateStart": "2026-11-24 02:00:00",
+                    "parentType": "Lead", "parentId": ident, "assignedUserId": "u-li", "createdById": "u-li",
+                })
+            self.notes.append({
+                "id": f"n{i}", "type": "Post", "post": "called", "parentType": "Lead", "parentId": ident,
+                "createdById": "u-li", "createdAt": "2026-11-24 02:10:00",
+            })
 
 
 def _where(request: Request) -> list[dict[str, str]]:
@@ -267,7 +431,13 @@ def signed_event(
     """Headers and body of one webhook delivery, e.g. ``signed_event("Lead.update", "L1", …)``."""
     ts = int(time.time()) if timestamp is None else timestamp
     body = json.dumps(
-        {"id": event_id, "object": "event", "type": event_type, "created": ts, "data": {"object": {"id": record_id}}}
+        {
+            "id": event_id,
+            "object": "event",
+            "type": event_type,
+            "created": ts,
+            "data": {"object": {"id": record_id}},
+        }
     ).encode()
     digest = hmac.new(secret.encode(), f"{ts}.".encode() + body, hashlib.sha256).hexdigest()
     return {"Content-Type": "application/json", "X-Crm-Signature": f"t={ts},v1={digest}"}, body
@@ -276,8 +446,14 @@ def signed_event(
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the fake EspoCRM.")
     parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--leads", type=int, default=0, help="generate this many leads instead of the seed")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds every answer waits")
     args = parser.parse_args()
-    run_forever(EspoCrm(), args.port, f"X-Api-Key {DEFAULT_KEY}")
+    crm = EspoCrm()
+    if args.leads:
+        crm.generate(args.leads)
+    crm.latency = args.latency
+    run_forever(crm, args.port, f"X-Api-Key {DEFAULT_KEY}")
 
 
 if __name__ == "__main__":

@@ -53,13 +53,42 @@ DEFAULTS = {
     "meetings": ("hs_object_id", "hs_createdate", "hs_lastmodifieddate"),
 }
 OWNERS = [
-    {"id": "101", "email": "li.na@hs.example", "type": "PERSON", "firstName": "Na", "lastName": "Li", "userId": 9001, "archived": False, "teams": [{"id": "1", "name": "East", "primary": True}]},
-    {"id": "102", "email": "zhang.wei@hs.example", "type": "PERSON", "firstName": "Wei", "lastName": "Zhang", "userId": 9002, "archived": False, "teams": [{"id": "1", "name": "East", "primary": True}]},
-    {"id": "103", "email": "app@hs.example", "type": "PERSON", "firstName": "crm", "lastName": "referee", "userId": 9003, "archived": False, "teams": []},
+    {
+        "id": "101",
+        "email": "li.na@hs.example",
+        "type": "PERSON",
+        "firstName": "Na",
+        "lastName": "Li",
+        "userId": 9001,
+        "archived": False,
+        "teams": [{"id": "1", "name": "East", "primary": True}],
+    },
+    {
+        "id": "102",
+        "email": "zhang.wei@hs.example",
+        "type": "PERSON",
+        "firstName": "Wei",
+        "lastName": "Zhang",
+        "userId": 9002,
+        "archived": False,
+        "teams": [{"id": "1", "name": "East", "primary": True}],
+    },
+    {
+        "id": "103",
+        "email": "app@hs.example",
+        "type": "PERSON",
+        "firstName": "crm",
+        "lastName": "referee",
+        "userId": 9003,
+        "archived": False,
+        "teams": [],
+    },
 ]
 
 
-def _obj(ident: str, created: str, props: dict[str, Any], assoc: dict[str, list[str]] | None = None) -> dict[str, Any]:
+def _obj(
+    ident: str, created: str, props: dict[str, Any], assoc: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": ident,
         "properties": {"hs_object_id": ident, **props},
@@ -74,25 +103,104 @@ def _obj(ident: str, created: str, props: dict[str, Any], assoc: dict[str, list[
 
 def seed() -> dict[str, dict[str, dict[str, Any]]]:
     contacts = {
-        "501": _obj("501", "2026-11-18T01:00:00.000Z", {"email": "chen.wei@brightoptics.cn", "firstname": "Wei", "lastname": "Chen", "company": "Bright Optics", "phone": "+86 755 2688 1001", "city": "Shenzhen", "hubspot_owner_id": "101", "createdate": "2026-11-18T01:00:00.000Z", "lastmodifieddate": "2026-11-24T02:00:00.000Z"}),
-        "502": _obj("502", "2026-11-22T03:00:00.000Z", {"email": "chen.wei@brightoptics.cn", "firstname": "Wei", "lastname": "Chen", "company": "Bright Optics Ltd", "phone": None, "city": "Shenzhen", "hubspot_owner_id": "102", "createdate": "2026-11-22T03:00:00.000Z", "lastmodifieddate": "2026-11-26T06:30:00.000Z"}),
+        "501": _obj(
+            "501",
+            "2026-11-18T01:00:00.000Z",
+            {
+                "email": "chen.wei@brightoptics.cn",
+                "firstname": "Wei",
+                "lastname": "Chen",
+                "company": "Bright Optics",
+                "phone": "+86 755 2688 1001",
+                "city": "Shenzhen",
+                "hubspot_owner_id": "101",
+                "createdate": "2026-11-18T01:00:00.000Z",
+                "lastmodifieddate": "2026-11-24T02:00:00.000Z",
+            },
+        ),
+        "502": _obj(
+            "502",
+            "2026-11-22T03:00:00.000Z",
+            {
+                "email": "chen.wei@brightoptics.cn",
+                "firstname": "Wei",
+                "lastname": "Chen",
+                "company": "Bright Optics Ltd",
+                "phone": None,
+                "city": "Shenzhen",
+                "hubspot_owner_id": "102",
+                "createdate": "2026-11-22T03:00:00.000Z",
+                "lastmodifieddate": "2026-11-26T06:30:00.000Z",
+            },
+        ),
     }
     companies = {
-        "701": _obj("701", "2026-11-01T00:00:00.000Z", {"name": "Harbor Tech", "domain": "harbortech.com", "city": "Guangzhou", "country": "China", "hubspot_owner_id": "101", "createdate": "2026-11-01T00:00:00.000Z", "hs_lastmodifieddate": "2026-11-20T00:00:00.000Z"}),
+        "701": _obj(
+            "701",
+            "2026-11-01T00:00:00.000Z",
+            {
+                "name": "Harbor Tech",
+                "domain": "harbortech.com",
+                "city": "Guangzhou",
+                "country": "China",
+                "hubspot_owner_id": "101",
+                "createdate": "2026-11-01T00:00:00.000Z",
+                "hs_lastmodifieddate": "2026-11-20T00:00:00.000Z",
+            },
+        ),
     }
     calls = {
-        "901": _obj("901", "2026-11-24T02:00:00.000Z", {"hs_timestamp": "2026-11-24T02:00:00.000Z", "hubspot_owner_id": "101", "hs_call_status": "COMPLETED"}, {"contacts": {"results": [{"id": "501", "type": "call_to_contact"}]}}),
-        "902": _obj("902", "2026-11-26T06:00:00.000Z", {"hs_timestamp": "2026-11-26T06:00:00.000Z", "hubspot_owner_id": "102", "hs_call_status": "COMPLETED"}, {"contacts": {"results": [{"id": "502", "type": "call_to_contact"}]}}),
-        "903": _obj("903", "2026-11-25T02:00:00.000Z", {"hs_timestamp": "2026-11-25T02:00:00.000Z", "hubspot_owner_id": "101", "hs_call_status": "COMPLETED"}, {"companies": {"results": [{"id": "701", "type": "call_to_company"}]}}),
+        "901": _obj(
+            "901",
+            "2026-11-24T02:00:00.000Z",
+            {
+                "hs_timestamp": "2026-11-24T02:00:00.000Z",
+                "hubspot_owner_id": "101",
+                "hs_call_status": "COMPLETED",
+            },
+            {"contacts": {"results": [{"id": "501", "type": "call_to_contact"}]}},
+        ),
+        "902": _obj(
+            "902",
+            "2026-11-26T06:00:00.000Z",
+            {
+                "hs_timestamp": "2026-11-26T06:00:00.000Z",
+                "hubspot_owner_id": "102",
+                "hs_call_status": "COMPLETED",
+            },
+            {"contacts": {"results": [{"id": "502", "type": "call_to_contact"}]}},
+        ),
+        "903": _obj(
+            "903",
+            "2026-11-25T02:00:00.000Z",
+            {
+                "hs_timestamp": "2026-11-25T02:00:00.000Z",
+                "hubspot_owner_id": "101",
+                "hs_call_status": "COMPLETED",
+            },
+            {"companies": {"results": [{"id": "701", "type": "call_to_company"}]}},
+        ),
     }
     meetings = {
-        "951": _obj("951", "2026-11-20T02:00:00.000Z", {"hs_meeting_start_time": "2026-11-20T02:00:00.000Z", "hubspot_owner_id": "101", "hs_meeting_outcome": "COMPLETED"}, {"contacts": {"results": [{"id": "501", "type": "meeting_event_to_contact"}]}}),
+        "951": _obj(
+            "951",
+            "2026-11-20T02:00:00.000Z",
+            {
+                "hs_meeting_start_time": "2026-11-20T02:00:00.000Z",
+                "hubspot_owner_id": "101",
+                "hs_meeting_outcome": "COMPLETED",
+            },
+            {"contacts": {"results": [{"id": "501", "type": "meeting_event_to_contact"}]}},
+        ),
     }
     return {"contacts": contacts, "companies": companies, "calls": calls, "meetings": meetings}
 
 
 def _error(status: int, message: str, category: str) -> Reply:
-    return Reply(status, {"status": "error", "message": message, "correlationId": secrets.token_hex(8), "category": category})
+    return Reply(
+        status,
+        {"status": "error", "message": message, "correlationId": secrets.token_hex(8), "category": category},
+    )
 
 
 class HubSpot(FakeCrm):
@@ -123,14 +231,22 @@ class HubSpot(FakeCrm):
         if expires is None:
             return _error(401, "Authentication credentials not found.", "INVALID_AUTHENTICATION")
         if expires <= self.clock():
-            return _error(401, "The OAuth token used to make this call expired 1 minute(s) ago.", "EXPIRED_AUTHENTICATION")
+            return _error(
+                401,
+                "The OAuth token used to make this call expired 1 minute(s) ago.",
+                "EXPIRED_AUTHENTICATION",
+            )
         return None
 
     def _token(self, request: Request) -> Reply:
         form = request.form()
         if request.header("Content-Type") != "application/x-www-form-urlencoded":
             return Reply(415, {"status": "error", "message": "use application/x-www-form-urlencoded"})
-        if form.get("grant_type") != "refresh_token" or form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
+        if (
+            form.get("grant_type") != "refresh_token"
+            or form.get("client_id") != CLIENT_ID
+            or form.get("client_secret") != CLIENT_SECRET
+        ):
             return Reply(400, {"status": "BAD_CLIENT_ID", "message": "missing or invalid client credentials"})
         if form.get("refresh_token") != REFRESH_TOKEN:
             return Reply(400, {"status": "BAD_REFRESH_TOKEN", "message": "missing or unknown refresh token"})
@@ -138,7 +254,15 @@ class HubSpot(FakeCrm):
         with self.lock:
             self.tokens[token] = self.clock() + timedelta(seconds=TOKEN_LIFETIME)
             self.refreshes += 1
-        return Reply(200, {"token_type": "bearer", "refresh_token": REFRESH_TOKEN, "access_token": token, "expires_in": TOKEN_LIFETIME})
+        return Reply(
+            200,
+            {
+                "token_type": "bearer",
+                "refresh_token": REFRESH_TOKEN,
+                "access_token": token,
+                "expires_in": TOKEN_LIFETIME,
+            },
+        )
 
     def _owners(self, request: Request) -> Reply:
         limit = int(request.arg("limit") or 100)
@@ -161,7 +285,10 @@ class HubSpot(FakeCrm):
                 since = _instant(flt["value"])
                 rows = [r for r in rows if _instant(r["properties"].get(flt["propertyName"])) >= since]
         for sort in body.get("sorts", []):
-            rows.sort(key=lambda r: (str(r["properties"].get(sort["propertyName"])), r["id"]), reverse=sort.get("direction") == "DESCENDING")
+            rows.sort(
+                key=lambda r: (str(r["properties"].get(sort["propertyName"])), r["id"]),
+                reverse=sort.get("direction") == "DESCENDING",
+            )
         wanted = list(body.get("properties") or [])
         rows = [self._only(kind, r, wanted) for r in rows]
         reply = self._paged(rows, body.get("after"), limit)
@@ -192,7 +319,10 @@ class HubSpot(FakeCrm):
 
     def _only(self, kind: str, row: dict[str, Any], wanted: list[str]) -> dict[str, Any]:
         keep = set(DEFAULTS[kind]) | set(wanted)
-        return {**{k: v for k, v in row.items() if k != "associations"}, "properties": {k: v for k, v in row["properties"].items() if k in keep}}
+        return {
+            **{k: v for k, v in row.items() if k != "associations"},
+            "properties": {k: v for k, v in row["properties"].items() if k in keep},
+        }
 
     def _paged(self, rows: list[dict[str, Any]], after: str | None, limit: int) -> Reply:
         start = int(after or 0)
@@ -211,7 +341,9 @@ def _instant(value: Any) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def signed_webhook(events: list[dict[str, Any]], secret: str, url: str, *, timestamp_ms: int | None = None) -> tuple[dict[str, str], bytes]:
+def signed_webhook(
+    events: list[dict[str, Any]], secret: str, url: str, *, timestamp_ms: int | None = None
+) -> tuple[dict[str, str], bytes]:
     """Headers and body of one HubSpot delivery to ``url`` (the URL exactly as HubSpot calls it)."""
     ts = str(int(time.time() * 1000) if timestamp_ms is None else timestamp_ms)
     body = json.dumps(events).encode()

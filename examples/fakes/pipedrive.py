@@ -45,44 +45,144 @@ USERS = [
 
 def _owner(user_id: int) -> dict[str, Any]:
     user = next(u for u in USERS if u["id"] == user_id)
-    return {"id": user_id, "name": user["name"], "email": user["email"], "has_pic": 0, "pic_hash": None, "active_flag": True, "value": user_id}
+    return {
+        "id": user_id,
+        "name": user["name"],
+        "email": user["email"],
+        "has_pic": 0,
+        "pic_hash": None,
+        "active_flag": True,
+        "value": user_id,
+    }
 
 
 def seed() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     persons = [
         {
-            "id": 301, "company_id": 1, "owner_id": _owner(11), "org_id": {"name": "Bright Optics", "people_count": 1, "owner_id": 11, "value": 21},
-            "name": "Wei Chen", "first_name": "Wei", "last_name": "Chen", "active_flag": True,
+            "id": 301,
+            "company_id": 1,
+            "owner_id": _owner(11),
+            "org_id": {"name": "Bright Optics", "people_count": 1, "owner_id": 11, "value": 21},
+            "name": "Wei Chen",
+            "first_name": "Wei",
+            "last_name": "Chen",
+            "active_flag": True,
             "email": [{"label": "work", "value": "chen.wei@brightoptics.cn", "primary": True}],
             "phone": [{"label": "work", "value": "+86 755 2688 1001", "primary": True}],
-            "add_time": "2026-11-18 01:00:00", "update_time": "2026-11-24 02:00:00", "visible_to": "3",
+            "add_time": "2026-11-18 01:00:00",
+            "update_time": "2026-11-24 02:00:00",
+            "visible_to": "3",
         },
         {
-            "id": 302, "company_id": 1, "owner_id": _owner(12), "org_id": None,
-            "name": "Min Xu", "first_name": "Min", "last_name": "Xu", "active_flag": True,
+            "id": 302,
+            "company_id": 1,
+            "owner_id": _owner(12),
+            "org_id": None,
+            "name": "Min Xu",
+            "first_name": "Min",
+            "last_name": "Xu",
+            "active_flag": True,
             "email": [{"label": "work", "value": "xu.min@bluelakefoods.cn", "primary": True}],
             "phone": [{"label": "", "value": "", "primary": True}],
-            "add_time": "2026-11-19 01:00:00", "update_time": "2026-11-19 01:00:00", "visible_to": "3",
+            "add_time": "2026-11-19 01:00:00",
+            "update_time": "2026-11-19 01:00:00",
+            "visible_to": "3",
         },
     ]
     leads = [
         {
-            "id": "adf21080-0e10-11eb-879b-05d71fb426ec", "title": "Bright Optics lead", "owner_id": 12, "creator_id": 12,
-            "label_ids": [], "person_id": 301, "organization_id": 21, "source_name": "Web forms", "is_archived": False,
-            "was_seen": True, "value": {"amount": 999, "currency": "USD"}, "expected_close_date": None,
-            "add_time": "2026-11-22T03:00:00.000Z", "update_time": "2026-11-26T06:30:00.000Z", "visible_to": "3",
+            "id": "adf21080-0e10-11eb-879b-05d71fb426ec",
+            "title": "Bright Optics lead",
+            "owner_id": 12,
+            "creator_id": 12,
+            "label_ids": [],
+            "person_id": 301,
+            "organization_id": 21,
+            "source_name": "Web forms",
+            "is_archived": False,
+            "was_seen": True,
+            "value": {"amount": 999, "currency": "USD"},
+            "expected_close_date": None,
+            "add_time": "2026-11-22T03:00:00.000Z",
+            "update_time": "2026-11-26T06:30:00.000Z",
+            "visible_to": "3",
         },
         {
-            "id": "b1e8f6a0-0e10-11eb-879b-05d71fb426ec", "title": "Old lead", "owner_id": 11, "creator_id": 11,
-            "label_ids": [], "person_id": None, "organization_id": None, "source_name": "API", "is_archived": True,
-            "was_seen": True, "value": None, "expected_close_date": None,
-            "add_time": "2026-10-01T03:00:00.000Z", "update_time": "2026-11-25T03:00:00.000Z", "visible_to": "3",
+            "id": "b1e8f6a0-0e10-11eb-879b-05d71fb426ec",
+            "title": "Old lead",
+            "owner_id": 11,
+            "creator_id": 11,
+            "label_ids": [],
+            "person_id": None,
+            "organization_id": None,
+            "source_name": "API",
+            "is_archived": True,
+            "was_seen": True,
+            "value": None,
+            "expected_close_date": None,
+            "add_time": "2026-10-01T03:00:00.000Z",
+            "update_time": "2026-11-25T03:00:00.000Z",
+            "visible_to": "3",
         },
     ]
     activities = [
-        {"id": 801, "company_id": 1, "user_id": 11, "done": True, "type": "call", "subject": "Intro call", "due_date": "2026-11-24", "due_time": "02:00", "person_id": 301, "lead_id": None, "deal_id": None, "org_id": 21, "add_time": "2026-11-24 01:00:00", "marked_as_done_time": "2026-11-24 02:05:00", "update_time": "2026-11-24 02:05:00", "created_by_user_id": 11, "active_flag": True},
-        {"id": 802, "company_id": 1, "user_id": 12, "done": True, "type": "meeting", "subject": "Demo", "due_date": "2026-11-26", "due_time": "06:00", "person_id": 301, "lead_id": "adf21080-0e10-11eb-879b-05d71fb426ec", "deal_id": None, "org_id": None, "add_time": "2026-11-25 01:00:00", "marked_as_done_time": "2026-11-26 07:00:00", "update_time": "2026-11-26 07:00:00", "created_by_user_id": 12, "active_flag": True},
-        {"id": 803, "company_id": 1, "user_id": 13, "done": True, "type": "task", "subject": "crm-referee: check", "due_date": "2026-11-26", "due_time": "", "person_id": 302, "lead_id": None, "deal_id": None, "org_id": None, "add_time": "2026-11-26 01:00:00", "marked_as_done_time": "2026-11-26 01:00:00", "update_time": "2026-11-26 01:00:00", "created_by_user_id": 13, "active_flag": True},
+        {
+            "id": 801,
+            "company_id": 1,
+            "user_id": 11,
+            "done": True,
+            "type": "call",
+            "subject": "Intro call",
+            "due_date": "2026-11-24",
+            "due_time": "02:00",
+            "person_id": 301,
+            "lead_id": None,
+            "deal_id": None,
+            "org_id": 21,
+            "add_time": "2026-11-24 01:00:00",
+            "marked_as_done_time": "2026-11-24 02:05:00",
+            "update_time": "2026-11-24 02:05:00",
+            "created_by_user_id": 11,
+            "active_flag": True,
+        },
+        {
+            "id": 802,
+            "company_id": 1,
+            "user_id": 12,
+            "done": True,
+            "type": "meeting",
+            "subject": "Demo",
+            "due_date": "2026-11-26",
+            "due_time": "06:00",
+            "person_id": 301,
+            "lead_id": "adf21080-0e10-11eb-879b-05d71fb426ec",
+            "deal_id": None,
+            "org_id": None,
+            "add_time": "2026-11-25 01:00:00",
+            "marked_as_done_time": "2026-11-26 07:00:00",
+            "update_time": "2026-11-26 07:00:00",
+            "created_by_user_id": 12,
+            "active_flag": True,
+        },
+        {
+            "id": 803,
+            "company_id": 1,
+            "user_id": 13,
+            "done": True,
+            "type": "task",
+            "subject": "crm-referee: check",
+            "due_date": "2026-11-26",
+            "due_time": "",
+            "person_id": 302,
+            "lead_id": None,
+            "deal_id": None,
+            "org_id": None,
+            "add_time": "2026-11-26 01:00:00",
+            "marked_as_done_time": "2026-11-26 01:00:00",
+            "update_time": "2026-11-26 01:00:00",
+            "created_by_user_id": 13,
+            "active_flag": True,
+        },
     ]
     return persons, leads, activities
 
@@ -103,7 +203,15 @@ class Pipedrive(FakeCrm):
 
     def authorize(self, request: Request) -> Reply | None:
         if request.arg("api_token") != self.api_token:
-            return Reply(401, {"success": False, "error": "unauthorized access", "errorCode": 401, "error_info": "Please check developers.pipedrive.com for more information about Pipedrive API."})
+            return Reply(
+                401,
+                {
+                    "success": False,
+                    "error": "unauthorized access",
+                    "errorCode": 401,
+                    "error_info": "Please check developers.pipedrive.com for more information about Pipedrive API.",
+                },
+            )
         return None
 
     def not_found(self, request: Request) -> Reply:
@@ -112,13 +220,17 @@ class Pipedrive(FakeCrm):
     def _page(self, request: Request, rows: list[dict[str, Any]]) -> Reply:
         start, limit = int(request.arg("start") or 0), int(request.arg("limit") or 100)
         if limit > MAX_LIMIT:
-            return Reply(400, {"success": False, "error": f"Limit must not exceed {MAX_LIMIT}", "errorCode": 400})
+            return Reply(
+                400, {"success": False, "error": f"Limit must not exceed {MAX_LIMIT}", "errorCode": 400}
+            )
         page = rows[start : start + limit]
         more = start + limit < len(rows)
         pagination: dict[str, Any] = {"start": start, "limit": limit, "more_items_in_collection": more}
         if more:
             pagination["next_start"] = start + limit
-        return Reply(200, {"success": True, "data": page or None, "additional_data": {"pagination": pagination}})
+        return Reply(
+            200, {"success": True, "data": page or None, "additional_data": {"pagination": pagination}}
+        )
 
     def _persons(self, request: Request) -> Reply:
         return self._page(request, [p for p in self.persons if p["active_flag"]])
@@ -138,7 +250,9 @@ class Pipedrive(FakeCrm):
 
     def _activities(self, request: Request) -> Reply:
         user = request.arg("user_id")
-        rows = self.activities if user == "0" else [a for a in self.activities if a["user_id"] == 11]  # token owner
+        rows = (
+            self.activities if user == "0" else [a for a in self.activities if a["user_id"] == 11]
+        )  # token owner
         return self._page(request, rows)
 
     def delete_person(self, ident: int) -> dict[str, Any]:
@@ -148,13 +262,34 @@ class Pipedrive(FakeCrm):
         return person
 
 
-def webhook(action: str, obj: str, current: dict[str, Any] | None, previous: dict[str, Any] | None, ident: int, *, user: str, password: str) -> tuple[dict[str, str], bytes]:
+def webhook(
+    action: str,
+    obj: str,
+    current: dict[str, Any] | None,
+    previous: dict[str, Any] | None,
+    ident: int,
+    *,
+    user: str,
+    password: str,
+) -> tuple[dict[str, str], bytes]:
     """Headers and body of one Pipedrive v1 webhook delivery."""
     body = json.dumps(
         {
             "v": 1,
             "matches_filters": {"current": []},
-            "meta": {"v": 1, "action": action, "object": obj, "id": ident, "company_id": 1, "user_id": 11, "host": "acme.pipedrive.com", "timestamp": 1764208800, "webhook_id": "42", "change_source": "app", "is_bulk_update": False},
+            "meta": {
+                "v": 1,
+                "action": action,
+                "object": obj,
+                "id": ident,
+                "company_id": 1,
+                "user_id": 11,
+                "host": "acme.pipedrive.com",
+                "timestamp": 1764208800,
+                "webhook_id": "42",
+                "change_source": "app",
+                "is_bulk_update": False,
+            },
             "current": current,
             "previous": previous,
             "retry": 0,

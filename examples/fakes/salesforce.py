@@ -57,25 +57,123 @@ def _stamp(text: str) -> str:
 
 def seed() -> dict[str, dict[str, dict[str, Any]]]:
     def row(obj: str, ident: str, **fields: Any) -> dict[str, Any]:
-        fields = {k: _stamp(v) if k in ("CreatedDate", "SystemModstamp", "CompletedDateTime", "StartDateTime") and v else v for k, v in fields.items()}
+        fields = {
+            k: _stamp(v)
+            if k in ("CreatedDate", "SystemModstamp", "CompletedDateTime", "StartDateTime") and v
+            else v
+            for k, v in fields.items()
+        }
         return {"attributes": {"type": obj, "url": f"{API}/sobjects/{obj}/{ident}"}, "Id": ident, **fields}
 
     users = {
-        "005000000000AAA": row("User", "005000000000AAA", Name="Li Na", Email="li.na@sf.example", IsActive=True),
-        "005000000000BBB": row("User", "005000000000BBB", Name="Zhang Wei", Email="zhang.wei@sf.example", IsActive=True),
-        INTEGRATION_USER: row("User", INTEGRATION_USER, Name="crm-referee", Email="bot@sf.example", IsActive=True),
+        "005000000000AAA": row(
+            "User", "005000000000AAA", Name="Li Na", Email="li.na@sf.example", IsActive=True
+        ),
+        "005000000000BBB": row(
+            "User", "005000000000BBB", Name="Zhang Wei", Email="zhang.wei@sf.example", IsActive=True
+        ),
+        INTEGRATION_USER: row(
+            "User", INTEGRATION_USER, Name="crm-referee", Email="bot@sf.example", IsActive=True
+        ),
     }
     leads = {
-        "00Q000000000001": row("Lead", "00Q000000000001", OwnerId="005000000000AAA", Company="Bright Optics", FirstName="Wei", LastName="Chen", Email="chen.wei@brightoptics.cn", Phone="+86 755 2688 1001", City="Shenzhen", Country="China", Status="Working - Contacted", CreatedDate="2026-11-18T01:00:00+00:00", SystemModstamp="2026-11-24T02:00:00+00:00", LastModifiedById="005000000000AAA"),
-        "00Q000000000002": row("Lead", "00Q000000000002", OwnerId="005000000000AAA", Company="Harbor Tech", FirstName="Yang", LastName="Liu", Email="liu.yang@harbortech.com", Phone=None, City="Guangzhou", Country="China", Status="Open - Not Contacted", CreatedDate="2026-11-20T01:00:00+00:00", SystemModstamp="2026-11-20T01:00:00+00:00", LastModifiedById="005000000000AAA"),
+        "00Q000000000001": row(
+            "Lead",
+            "00Q000000000001",
+            OwnerId="005000000000AAA",
+            Company="Bright Optics",
+            FirstName="Wei",
+            LastName="Chen",
+            Email="chen.wei@brightoptics.cn",
+            Phone="+86 755 2688 1001",
+            City="Shenzhen",
+            Country="China",
+            Status="Working - Contacted",
+            CreatedDate="2026-11-18T01:00:00+00:00",
+            SystemModstamp="2026-11-24T02:00:00+00:00",
+            LastModifiedById="005000000000AAA",
+        ),
+        "00Q000000000002": row(
+            "Lead",
+            "00Q000000000002",
+            OwnerId="005000000000AAA",
+            Company="Harbor Tech",
+            FirstName="Yang",
+            LastName="Liu",
+            Email="liu.yang@harbortech.com",
+            Phone=None,
+            City="Guangzhou",
+            Country="China",
+            Status="Open - Not Contacted",
+            CreatedDate="2026-11-20T01:00:00+00:00",
+            SystemModstamp="2026-11-20T01:00:00+00:00",
+            LastModifiedById="005000000000AAA",
+        ),
     }
     contacts = {
-        "003000000000001": row("Contact", "003000000000001", OwnerId="005000000000BBB", FirstName="Wei", LastName="Chen", Email="chen.wei@brightoptics.cn", Phone=None, MailingCity="Shenzhen", MailingCountry="China", CreatedDate="2026-11-22T03:00:00+00:00", SystemModstamp="2026-11-26T06:30:00+00:00", LastModifiedById="005000000000BBB", AccountId="001000000000001", Account={"attributes": {"type": "Account", "url": f"{API}/sobjects/Account/001000000000001"}, "Name": "Bright Optics Ltd"}),
+        "003000000000001": row(
+            "Contact",
+            "003000000000001",
+            OwnerId="005000000000BBB",
+            FirstName="Wei",
+            LastName="Chen",
+            Email="chen.wei@brightoptics.cn",
+            Phone=None,
+            MailingCity="Shenzhen",
+            MailingCountry="China",
+            CreatedDate="2026-11-22T03:00:00+00:00",
+            SystemModstamp="2026-11-26T06:30:00+00:00",
+            LastModifiedById="005000000000BBB",
+            AccountId="001000000000001",
+            Account={
+                "attributes": {"type": "Account", "url": f"{API}/sobjects/Account/001000000000001"},
+                "Name": "Bright Optics Ltd",
+            },
+        ),
     }
     tasks = {
-        "00T000000000001": row("Task", "00T000000000001", WhoId="00Q000000000001", OwnerId="005000000000AAA", TaskSubtype="Call", Status="Completed", IsClosed=True, CompletedDateTime="2026-11-24T02:00:00+00:00", CreatedDate="2026-11-24T02:00:00+00:00", CreatedById="005000000000AAA", SystemModstamp="2026-11-24T02:00:00+00:00", Subject="Intro call"),
-        "00T000000000002": row("Task", "00T000000000002", WhoId="003000000000001", OwnerId="005000000000BBB", TaskSubtype="Call", Status="Completed", IsClosed=True, CompletedDateTime="2026-11-26T06:00:00+00:00", CreatedDate="2026-11-26T06:00:00+00:00", CreatedById="005000000000BBB", SystemModstamp="2026-11-26T06:00:00+00:00", Subject="Follow-up"),
-        "00T000000000003": row("Task", "00T000000000003", WhoId="00Q000000000002", OwnerId=INTEGRATION_USER, TaskSubtype="Task", Status="Completed", IsClosed=True, CompletedDateTime="2026-11-26T01:00:00+00:00", CreatedDate="2026-11-26T01:00:00+00:00", CreatedById=INTEGRATION_USER, SystemModstamp="2026-11-26T01:00:00+00:00", Subject="crm-referee: check ownership"),
+        "00T000000000001": row(
+            "Task",
+            "00T000000000001",
+            WhoId="00Q000000000001",
+            OwnerId="005000000000AAA",
+            TaskSubtype="Call",
+            Status="Completed",
+            IsClosed=True,
+            CompletedDateTime="2026-11-24T02:00:00+00:00",
+            CreatedDate="2026-11-24T02:00:00+00:00",
+            CreatedById="005000000000AAA",
+            SystemModstamp="2026-11-24T02:00:00+00:00",
+            Subject="Intro call",
+        ),
+        "00T000000000002": row(
+            "Task",
+            "00T000000000002",
+            WhoId="003000000000001",
+            OwnerId="005000000000BBB",
+            TaskSubtype="Call",
+            Status="Completed",
+            IsClosed=True,
+            CompletedDateTime="2026-11-26T06:00:00+00:00",
+            CreatedDate="2026-11-26T06:00:00+00:00",
+            CreatedById="005000000000BBB",
+            SystemModstamp="2026-11-26T06:00:00+00:00",
+            Subject="Follow-up",
+        ),
+        "00T000000000003": row(
+            "Task",
+            "00T000000000003",
+            WhoId="00Q000000000002",
+            OwnerId=INTEGRATION_USER,
+            TaskSubtype="Task",
+            Status="Completed",
+            IsClosed=True,
+            CompletedDateTime="2026-11-26T01:00:00+00:00",
+            CreatedDate="2026-11-26T01:00:00+00:00",
+            CreatedById=INTEGRATION_USER,
+            SystemModstamp="2026-11-26T01:00:00+00:00",
+            Subject="crm-referee: check ownership",
+        ),
     }
     return {"User": users, "Lead": leads, "Contact": contacts, "Task": tasks}
 
@@ -107,7 +205,9 @@ class Salesforce(FakeCrm):
     def delete(self, obj: str, ident: str, when: datetime) -> None:
         with self.lock:
             self.objects[obj].pop(ident)
-            self.deleted[obj].append({"id": ident, "deletedDate": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")})
+            self.deleted[obj].append(
+                {"id": ident, "deletedDate": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")}
+            )
 
     def authorize(self, request: Request) -> Reply | None:
         self.hosts.append(request.header("Host") or "")
@@ -124,14 +224,26 @@ class Salesforce(FakeCrm):
     def _token(self, request: Request) -> Reply:
         form = request.form()
         if form.get("grant_type") != "client_credentials":
-            return Reply(400, {"error": "unsupported_grant_type", "error_description": "grant type not supported"})
+            return Reply(
+                400, {"error": "unsupported_grant_type", "error_description": "grant type not supported"}
+            )
         if form.get("client_id") != CLIENT_ID or form.get("client_secret") != CLIENT_SECRET:
             return Reply(400, {"error": "invalid_client", "error_description": "invalid client credentials"})
         token = "00D000000000001!" + secrets.token_urlsafe(24)
         with self.lock:
             self.sessions.add(token)
         issued = str(int(self.clock().timestamp() * 1000))
-        return Reply(200, {"access_token": token, "signature": secrets.token_urlsafe(16), "instance_url": self.instance_url, "id": f"https://login.salesforce.com/id/00D000000000001/{INTEGRATION_USER}", "token_type": "Bearer", "issued_at": issued})
+        return Reply(
+            200,
+            {
+                "access_token": token,
+                "signature": secrets.token_urlsafe(16),
+                "instance_url": self.instance_url,
+                "id": f"https://login.salesforce.com/id/00D000000000001/{INTEGRATION_USER}",
+                "token_type": "Bearer",
+                "issued_at": issued,
+            },
+        )
 
     def _query(self, request: Request) -> Reply:
         soql = request.arg("q") or ""
@@ -150,7 +262,11 @@ class Salesforce(FakeCrm):
         if match["field"]:
             since = datetime.fromisoformat(match["value"].replace("Z", "+00:00"))
             strict = match["op"] == ">"
-            rows = [r for r in rows if (t := datetime.fromisoformat(r[match["field"]])) > since or (not strict and t == since)]
+            rows = [
+                r
+                for r in rows
+                if (t := datetime.fromisoformat(r[match["field"]])) > since or (not strict and t == since)
+            ]
         if match["order"]:
             rows.sort(key=lambda r: (r.get(match["order"]) or "", r["Id"]))
         selected = [self._select(r, fields) for r in rows]
@@ -166,7 +282,11 @@ class Salesforce(FakeCrm):
         return self._batch(rows, int(start), key)
 
     def _batch(self, rows: list[dict[str, Any]], start: int, key: str | None = None) -> Reply:
-        body: dict[str, Any] = {"totalSize": len(rows), "done": start + BATCH >= len(rows), "records": rows[start : start + BATCH]}
+        body: dict[str, Any] = {
+            "totalSize": len(rows),
+            "done": start + BATCH >= len(rows),
+            "records": rows[start : start + BATCH],
+        }
         if not body["done"]:
             key = key or "01g" + secrets.token_hex(6)
             self.locators[key] = rows
@@ -192,7 +312,14 @@ class Salesforce(FakeCrm):
             return _errors(400, "INVALID_REPLICATION_DATE", "startDate before org replication enabled date")
         gone = [d for d in self.deleted[obj] if since <= datetime.fromisoformat(d["deletedDate"]) <= until]
         covered = until.strftime("%Y-%m-%dT%H:%M:00.000+0000")
-        return Reply(200, {"deletedRecords": gone, "earliestDateAvailable": "2026-11-01T00:00:00.000+0000", "latestDateCovered": covered})
+        return Reply(
+            200,
+            {
+                "deletedRecords": gone,
+                "earliestDateAvailable": "2026-11-01T00:00:00.000+0000",
+                "latestDateCovered": covered,
+            },
+        )
 
     def _one(self, request: Request, obj: str, ident: str) -> Reply:
         row = self.objects[obj].get(ident)
