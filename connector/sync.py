@@ -18,6 +18,7 @@ from connector.domain import ECHO_MARK, Action, ActionResult, ActionStatus, Find
 from connector.errors import ConnectorError
 from connector.identity_index import sync_keys
 from connector.protocol import CrmAdapter
+from connector.run_warnings import RunWarning, drain_warnings
 from connector.store import Store
 from rules.engine import evaluate
 from rules.snapshot import Plan, Snapshot
@@ -44,6 +45,7 @@ class SyncReport:
     records: dict[RecordRef, Record] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     api_calls: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[RunWarning] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -80,12 +82,17 @@ def run_sync(
                 store.set_value("assignment", key, value)
         except ConnectorError as exc:
             report.api_calls = api_calls(adapters)
-            store.finish_run(run_id, now=options.now, status="error", counts=report.counts, error=str(exc))
+            report.warnings += drain_warnings(adapters.values())
+            store.finish_run(
+                run_id, now=options.now, status="error", counts=report.counts, error=str(exc),
+                warnings=report.warnings,
+            )
             raise
         report.api_calls = api_calls(adapters)
+        report.warnings += drain_warnings(adapters.values())
         report.counts.update(findings=len(report.findings), **_status_counts(report.results))
         status = "partial" if report.failed else "ok"
-        store.finish_run(run_id, now=options.now, status=status, counts=report.counts)
+        store.finish_run(run_id, now=options.now, status=status, counts=report.counts, warnings=report.warnings)
     return report
 
 
@@ -124,6 +131,8 @@ def _pull(
             store.upsert_activities(batch.activities)
         if batch.deleted:
             store.delete_records(batch.deleted, seen_at=options.now)
+        if batch.deleted_activities:
+            store.delete_activities(name, batch.deleted_activities)
         if batch.cursor is not None:
             store.set_cursor(name, batch.stream, batch.cursor)
         pulled += len(batch.records) + len(batch.activities)
