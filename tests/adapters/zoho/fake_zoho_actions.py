@@ -14,7 +14,7 @@ Every accepted write also stamps ``Modified_Time`` and ``Modified_By`` (the toke
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,6 +54,7 @@ class ActionsMixin:
 
     clock: Callable[[], datetime]
     records: dict[str, dict[str, dict[str, Any]]]
+    sources: dict[str, Sequence[dict[str, Any]]]
     schema: dict[str, frozenset[str]]
     current_user: str
     _need: Callable[..., Reply | None]
@@ -277,6 +278,11 @@ class ActionsMixin:
             201, {"data": [_item("ADDED_SUCCESSFULLY", "Added successfully.", details)], "info": {}}
         )
 
+    def _exported(self, module: str) -> Sequence[dict[str, Any]]:
+        if module in self.sources:
+            return self.sources[module]
+        return sorted(self.records.get(module, {}).values(), key=lambda r: int(r["id"]))
+
     def _job_state(self, job_id: str) -> Reply:
         job = self.jobs.get(job_id)
         if job is None:
@@ -289,7 +295,7 @@ class ActionsMixin:
             "file_type": "csv",
         }
         if detail["state"] == "COMPLETED":
-            total = len(self.records.get(job["module"], {}))
+            total = len(self._exported(job["module"]))
             start = (job["page"] - 1) * BULK_PAGE
             more = start + BULK_PAGE < total
             detail["result"] = {
@@ -306,7 +312,7 @@ class ActionsMixin:
         job = self.jobs.get(job_id)
         if job is None or job["polls"] < 2:
             return error(400, "RESOURCE_NOT_FOUND", "the requested resource is not found")
-        rows = sorted(self.records.get(job["module"], {}).values(), key=lambda r: int(r["id"]))
+        rows = self._exported(job["module"])
         start = (job["page"] - 1) * BULK_PAGE
         cells = [
             [str(r["id"]), *(_cell(r, f) for f in job["fields"])] for r in rows[start : start + BULK_PAGE]
