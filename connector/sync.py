@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from connector.config import Config
-from connector.domain import ECHO_MARK, Action, ActionResult, ActionStatus, Finding, Record, RecordRef
+from connector.domain import (
+    ECHO_MARK,
+    Action,
+    ActionResult,
+    ActionStatus,
+    Finding,
+    FindingKind,
+    Record,
+    RecordRef,
+)
 from connector.errors import ConnectorError
 from connector.identity_index import sync_keys
 from connector.protocol import CrmAdapter
@@ -73,6 +82,9 @@ def run_sync(
                 _maintain(adapter, options.now)
             snapshot = build_snapshot(store)
             plan = evaluate(snapshot, config.ruleset(), options.now)
+            if confirm_clock_starts(store, adapters, plan, snapshot, options.now):
+                snapshot = build_snapshot(store)
+                plan = evaluate(snapshot, config.ruleset(), options.now)
             if plan.resolution is not None:
                 report.counts["identity_reindexed"] = sync_keys(store, plan.resolution, config.identity, changed)
             _execute(store, adapters, plan, options, report, run_id)
@@ -141,6 +153,37 @@ def _pull(
         if progress:
             progress(name, pulled)
     return refs
+
+
+def confirm_clock_starts(
+    store: Store, adapters: Mapping[str, CrmAdapter], plan: Plan, snapshot: Snapshot, now: datetime
+) -> int:
+    """SLA breaches counted from a record's creation: ask the CRM when the owner really got it.
+
+    Adapters that can tell (an ``assignment_times(records)`` hook, e.g. Zoho's Timeline API)
+    return those records with ``assigned_at`` set; they are stored, and the caller evaluates
+    again. Returns how many records changed. Rules stay pure: the answer comes in as data.
+    """
+    unsure = {
+        ref
+        for finding in plan.findings
+        if finding.kind is FindingKind.SLA and finding.details.get("clock_start_source") == "created_at"
+        for ref in finding.records
+    }
+    if not unsure:
+        return 0
+    by_adapter: dict[str, list[Record]] = {}
+    for record in snapshot.records:
+        if record.ref in unsure:
+            by_adapter.setdefault(record.adapter, []).append(record)
+    confirmed: list[Record] = []
+    for name, records in sorted(by_adapter.items()):
+        hook = getattr(adapters.get(name), "assignment_times", None)
+        if callable(hook):
+            confirmed.extend(hook(sorted(records, key=lambda r: (r.module, r.id))))
+    if confirmed:
+        store.upsert_records(confirmed, seen_at=now)
+    return len(confirmed)
 
 
 def _maintain(adapter: CrmAdapter, now: datetime) -> None:

@@ -21,6 +21,7 @@ from adapters.zoho.bulk import BulkReader
 from adapters.zoho.client import COUNT_SCOPES, ZohoClient
 from adapters.zoho.config import ZohoAdapterConfig
 from adapters.zoho.faults import response_classifier
+from adapters.zoho.timeline import TimelineLookup
 from adapters.zoho.unavailability import AbsenceFeed
 from adapters.zoho.watch import load_channel, maintain_channel
 from adapters.zoho.wire import (
@@ -92,6 +93,9 @@ class ZohoAdapter:
         self._integration_user_known = False
         self.warnings = WarningLog(name)
         self._can_count = True
+        self.timeline = TimelineLookup(
+            name, self.client, store, self.http.budget, config.timeline_lookups, self.warnings
+        )
 
     # --- reporting -------------------------------------------------------------------------
 
@@ -101,6 +105,10 @@ class ZohoAdapter:
 
     def supported_actions(self) -> frozenset[str]:
         return SUPPORTED
+
+    def assignment_times(self, records: Sequence[Record]) -> list[Record]:
+        """Records whose SLA clock would start at creation, with the time the owner really got them."""
+        return self.timeline.assignment_times(records)
 
     def drain_warnings(self) -> list[RunWarning]:
         """What this run degraded on (a channel not renewed, Bulk Read unavailable), then forgotten."""
@@ -142,7 +150,9 @@ class ZohoAdapter:
                     PullBatch(
                         module.value,
                         records=[
-                            to_record(self.name, module, raw, self.config.fields, integration_user_id=me)
+                            self.timeline.apply_cached(
+                                to_record(self.name, module, raw, self.config.fields, integration_user_id=me)
+                            )
                             for raw in page
                         ],
                     )
@@ -306,7 +316,8 @@ class ZohoAdapter:
         records: list[Record] = []
         for module, ids in by_module.items():
             for raw in self.client.get_by_ids(module.value, ids, self._fields[module], converted=True):
-                records.append(to_record(self.name, module, raw, self.config.fields, integration_user_id=me))
+                record = to_record(self.name, module, raw, self.config.fields, integration_user_id=me)
+                records.append(self.timeline.apply_cached(record))
         return records
 
 

@@ -61,6 +61,8 @@ class ZohoAdapterConfig(ConfigModel):
     # First loads of a module with more records than this use Bulk Read (0 = always Get Records).
     bulk_read_above: int = Field(default=20_000, ge=0)
     bulk_poll_interval: Duration = timedelta(seconds=10)
+    # Timeline calls per run to find when the owner got a record an SLA rule is about to act on.
+    timeline_lookups: int = Field(default=100, ge=0, le=10_000)
     bulk_timeout: Duration = timedelta(minutes=30)
 
     @field_validator("bulk_poll_interval", "bulk_timeout")
@@ -131,6 +133,11 @@ def describe(config: ZohoAdapterConfig) -> list[str]:
             f"first loads above {config.bulk_read_above:,} records per module use Bulk Read"
             if config.bulk_read_above
             else "Bulk Read off (first loads use Get Records)"
+        ),
+        (
+            f"up to {config.timeline_lookups} Timeline calls per run confirm SLA clocks"
+            if config.timeline_lookups
+            else "Timeline lookups off (SLA clocks of reassigned records start at creation)"
         ),
         "refresh token: set" if config.refresh_token else "refresh token: missing (run `referee zoho auth`)",
     ]
