@@ -29,7 +29,8 @@ import responses
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "adapters" / "zoho"))
 
-from fake_zoho_org import FakeZohoOrg
+from fake_zoho_org import FakeZohoOrg  # (the test fake, shared on purpose)
+from zoho_support import FakeKV
 
 from adapters.zoho.adapter import ZohoAdapter
 from adapters.zoho.bulk_wire import ROWS_PER_PAGE
@@ -104,22 +105,6 @@ class SyntheticRows(Sequence[dict[str, Any]]):
         )
 
 
-class KV:
-    """The store's key-value methods, in memory (the token cache lives here between the two syncs)."""
-
-    def __init__(self) -> None:
-        self.data: dict[tuple[str, str], str] = {}
-
-    def get_value(self, ns: str, key: str) -> str | None:
-        return self.data.get((ns, key))
-
-    def set_value(self, ns: str, key: str, value: str) -> None:
-        self.data[(ns, key)] = value
-
-    def get_values(self, ns: str) -> dict[str, str]:
-        return {k: v for (n, k), v in self.data.items() if n == ns}
-
-
 def _org(leads: int, per_activity: int, clock: list[datetime]) -> FakeZohoOrg:
     org = FakeZohoOrg(clock=lambda: clock[0], credits=10**9)
     org.users = [
@@ -158,7 +143,7 @@ def run(leads: int, per_activity: int, bulk_read_above: int) -> dict[str, Any]:
     )
     clock = [BASE + timedelta(days=30)]
     org = _org(leads, per_activity, clock)
-    kv = KV()
+    kv = FakeKV()
     out: dict[str, Any] = {}
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         org.install(rsps)
