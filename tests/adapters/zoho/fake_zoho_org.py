@@ -35,15 +35,15 @@ import bisect
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from fake_zoho_actions import ActionsMixin
+from fake_zoho_schema import COUNT_SCOPES, DOCUMENTED_SCOPES, SCHEMA, covers
+from fake_zoho_serve import ServeMixin
 from strict_zoho import (
     MAX_PER_PAGE,
     Reply,
@@ -56,87 +56,10 @@ from strict_zoho import (
 )
 
 CHAIN_CAP = 100_000
-COUNT_SCOPES = ("ZohoSearch.securesearch.READ", "ZohoCRM.settings.layouts.READ")
-DOCUMENTED_SCOPES = (
-    "ZohoCRM.modules.ALL",
-    "ZohoCRM.modules.notes.ALL",
-    "ZohoCRM.users.READ",
-    "ZohoCRM.change_owner.CREATE",
-    "ZohoCRM.notifications.ALL",
-    "ZohoCRM.bulk.read",
-    "ZohoCRM.settings.users_unavailability.READ",
-    *COUNT_SCOPES,
-)
-"""The scopes ``docs/zoho.md`` tells users to grant."""
-_COMMON = ("id", "Owner", "Created_Time", "Modified_Time", "Modified_By", "Created_By", "Tag")
-_ACTIVITY = (*_COMMON, "What_Id", "$se_module", "Who_Id", "Subject", "Description")
-SCHEMA: dict[str, frozenset[str]] = {
-    "Leads": frozenset(
-        {
-            *_COMMON,
-            "Lead_Status",
-            "Company",
-            "First_Name",
-            "Last_Name",
-            "Email",
-            "Secondary_Email",
-            "Phone",
-            "Mobile",
-            "Website",
-            "Country",
-            "City",
-            "Converted__s",
-            "Converted_Date_Time",
-            "Lead_Source",
-        }
-    ),
-    "Contacts": frozenset(
-        {
-            *_COMMON,
-            "First_Name",
-            "Last_Name",
-            "Email",
-            "Secondary_Email",
-            "Phone",
-            "Mobile",
-            "Mailing_Country",
-            "Mailing_City",
-            "Account_Name",
-        }
-    ),
-    "Accounts": frozenset({*_COMMON, "Account_Name", "Phone", "Website", "Billing_Country", "Billing_City"}),
-    "Deals": frozenset(
-        {*_COMMON, "Deal_Name", "Stage", "Account_Name", "Contact_Name", "Amount", "Closing_Date"}
-    ),
-    "Calls": frozenset(
-        {
-            *_ACTIVITY,
-            "Call_Start_Time",
-            "Call_Type",
-            "Call_Status",
-            "Outgoing_Call_Status",
-            "Call_Duration",
-            "Call_Result",
-        }
-    ),
-    "Events": frozenset({*_ACTIVITY, "Start_DateTime", "End_DateTime", "Event_Title", "$event_cancelled"}),
-    "Tasks": frozenset({*_ACTIVITY, "Status", "Due_Date", "Closed_Time", "Priority"}),
-}
-"""Field API names per module (Zoho's SDK field lists plus the ``$`` keys Get Records documents)."""
 _RECORD = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)$")
 _DELETED = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)/deleted$")
 _COUNT = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)/actions/count$")
 _TIMELINE = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)/(?P<id>\d+)/__timeline$")
-
-
-def covers(granted: str, needed: str) -> bool:
-    """Does scope ``granted`` include ``needed``? ``….ALL`` covers everything below; WRITE covers CREATE/UPDATE."""
-    have, want = granted.lower().split("."), needed.lower().split(".")
-    if have[-1] == "all":
-        return want[: len(have) - 1] == have[:-1]
-    if have[-1] == "write" and want[-1] in ("create", "update", "write"):
-        return want[:-1] == have[:-1]
-    return have == want
 
 
 @dataclass
@@ -167,7 +90,7 @@ class _Chain:
 
 
 @dataclass
-class FakeZohoOrg(ActionsMixin):
+class FakeZohoOrg(ActionsMixin, ServeMixin):
     clock: Callable[[], datetime] = lambda: datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
     base_url: str = "https://www.zohoapis.com"
     accounts_url: str = "https://accounts.zoho.com"
@@ -459,53 +382,6 @@ class FakeZohoOrg(ActionsMixin):
             200,
             {"__timeline": entries, "info": {"per_page": 20, "count": len(entries), "more_records": False}},
         )
-
-    # --- serving ----------------------------------------------------------------------------------
-
-    def install(self, rsps: Any) -> None:
-        """Answer every Zoho request a ``responses.RequestsMock`` sees."""
-        pattern = re.compile(rf"^({re.escape(self.base_url)}|{re.escape(self.accounts_url)})/")
-        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-            rsps.add_callback(method, pattern, callback=self._callback, content_type=None)
-
-    def _callback(self, request: Any) -> tuple[int, dict[str, str], bytes]:
-        body = request.body.encode() if isinstance(request.body, str) else request.body
-        reply = self.handle(request.method, request.url, dict(request.headers), body)
-        return reply.status, dict(reply.headers), reply.body
-
-    @contextmanager
-    def serve(self) -> Iterator[str]:
-        """A real HTTP server on 127.0.0.1 (ephemeral port) for API and accounts calls; yields its URL."""
-        org = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                reply = org.handle(self.command, org.base_url + self.path, dict(self.headers), body)
-                self.send_response(reply.status)
-                for key, value in reply.headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
-
-            def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
-                return
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        self.base_url = self.accounts_url = url
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield url
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join()
 
 
 class _Tail(Sequence[dict[str, Any]]):
