@@ -26,6 +26,8 @@ class PullBatch:
     records: Sequence[Record] = ()
     activities: Sequence[Activity] = ()
     deleted: Sequence[RecordRef] = ()
+    deleted_activities: Sequence[str] = ()
+    """Ids of this adapter's activities to forget (deleted in the CRM, or no longer linked)."""
     cursor: str | None = None
 
 

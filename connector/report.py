@@ -21,6 +21,7 @@ def report_to_json(report: SyncReport) -> dict[str, Any]:
         "actions": [result_to_json(r) for r in report.results],
         "counts": report.counts,
         "api_calls": report.api_calls,
+        "warnings": [w.to_json() for w in report.warnings],
     }
 
 
@@ -110,6 +111,8 @@ def print_report(report: SyncReport, console: Console) -> None:
             markup=False,
         )
         console.print(f"           {result.message or action.reason}", highlight=False, markup=False)
+    for warning in report.warnings:
+        console.print(f"Warning: {warning.adapter}: {warning.message}", highlight=False, markup=False)
     counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(report.counts.items()) if v)
     console.print(f"Summary: {counts or 'nothing to do'}", highlight=False)
     if report.mode == "dry-run" and report.results:
