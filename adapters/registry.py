@@ -34,7 +34,7 @@ def build_adapter(
     if config.kind == "zoho":
         from adapters.zoho.adapter import ZohoAdapter
 
-        return ZohoAdapter(name, config, store=store, default_tz=default_tz)
+        return ZohoAdapter(name, config, store=store, default_tz=default_tz, clock=clock)
     if config.kind == "webhook":
         from adapters.webhook.adapter import WebhookAdapter
 

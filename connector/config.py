@@ -115,6 +115,7 @@ def parse_config(
     except ValidationError as exc:
         raise ConfigError(_describe(exc, resolved, secret_paths, label)) from None
     problems = validate_references(config.rules.sla, config.calendars, config.teams, config.assignment)
+    problems += _rule_tag_problems(config)
     if problems:
         raise ConfigError("\n".join(f"{label}: {problem}" for problem in problems))
     if source is None:
@@ -124,6 +125,18 @@ def parse_config(
         for name, section in config.adapters.items()
     }
     return config.model_copy(update={"source": source, "adapters": adapters})
+
+
+def _rule_tag_problems(config: Config) -> list[str]:
+    """Adapters with their own tag rules (``rule_tag_problems``) check every tag a rule can write."""
+    tags = [(f'rules.pursuit[{i}] "{r.name}"', r.tag) for i, r in enumerate(config.rules.pursuit)]
+    tags += [(f'rules.sla[{i}] "{r.name}"', r.tag) for i, r in enumerate(config.rules.sla)]
+    problems: list[str] = []
+    for name, section in config.adapters.items():
+        check = getattr(section, "rule_tag_problems", None)
+        if callable(check):
+            problems += check(name, tags)
+    return problems
 
 
 def _resolve_vars(

@@ -6,6 +6,8 @@ The CLI maps ``exit_code`` to the process exit status; the server maps errors to
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class ConnectorError(Exception):
     """Root of every crm-referee error."""
@@ -80,3 +82,14 @@ class AuthError(FatalApiError):
 
 class BudgetExhaustedError(FatalApiError):
     """The run's API-call budget or the CRM's daily credits are used up."""
+
+
+class QuotaExhaustedError(BudgetExhaustedError):
+    """The CRM's own quota (e.g. Zoho's daily API credits) is used up; retrying now cannot help.
+
+    ``resets_at`` is when the CRM says (or documents) that calls work again, when known.
+    """
+
+    def __init__(self, message: str, *, crm: str | None = None, resets_at: datetime | None = None) -> None:
+        super().__init__(message, crm=crm or "", status=429)
+        self.resets_at = resets_at

@@ -5,6 +5,9 @@ backoff and jitter, honouring ``Retry-After``; nothing above this layer retries.
 counted per endpoint so runs can report what they cost, and an optional budget stops a run
 before it spends more calls than allowed. A client may be shared by threads (per-record reads):
 counting is locked, and a ``Retry-After`` pauses every thread, not only the one that got it.
+
+An adapter may pass ``classify``: it sees every response before the retry decision and can turn
+one into a final error (Zoho's "daily credits used up" is an HTTP 429 that no retry can fix).
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ import requests
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from connector import __version__
-from connector.errors import BudgetExhaustedError, RetriableApiError
+from connector.errors import BudgetExhaustedError, ConnectorError, RetriableApiError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+ResponseClassifier = Callable[[requests.Response], ConnectorError | None]
+"""Returns the error to raise for a response that must not be retried (or ``None`` to go on)."""
 USER_AGENT = f"crm-referee/{__version__}"
 
 
@@ -76,6 +81,7 @@ class HttpClient:
         session: requests.Session | None = None,
         budget: CallBudget | None = None,
         retry_statuses: Collection[int] = RETRY_STATUSES,
+        classify: ResponseClassifier | None = None,
     ) -> None:
         self.crm = crm
         self.timeout = timeout
@@ -87,6 +93,7 @@ class HttpClient:
         self.session.headers.setdefault("User-Agent", USER_AGENT)
         self.budget = budget or CallBudget(None)
         self.retry_statuses = frozenset(retry_statuses)
+        self.classify = classify
         self.calls: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._resume_at = 0.0  # time.monotonic() before which no thread sends (a Retry-After)
@@ -131,6 +138,9 @@ class HttpClient:
             raise RetriableApiError(
                 f"{self.crm}: {label} could not reach the server ({type(exc).__name__})", crm=self.crm
             ) from None
+        final = self.classify(response) if self.classify is not None else None
+        if final is not None:
+            raise final
         if response.status_code in self.retry_statuses:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if retry_after:

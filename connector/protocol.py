@@ -19,17 +19,16 @@ class PullBatch:
     """One slice of a pull. ``cursor`` is set on the last batch of a stream that finished.
 
     The pipeline stores the batch first and only then saves ``cursor`` under ``stream``, so a
-    crash mid-stream re-reads that stream next time instead of skipping records. ``problems``
-    are items the adapter could not read (one line each, naming the item and the config key to
-    fix): they were skipped, the rest of the stream was not.
+    crash mid-stream re-reads that stream next time instead of skipping records.
     """
 
     stream: str
     records: Sequence[Record] = ()
     activities: Sequence[Activity] = ()
     deleted: Sequence[RecordRef] = ()
+    deleted_activities: Sequence[str] = ()
+    """Ids of this adapter's activities to forget (deleted in the CRM, or no longer linked)."""
     cursor: str | None = None
-    problems: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,6 @@ from rich.console import Console
 from connector.domain import Action, ActionResult, ActionType, Finding, Record, RecordRef
 from connector.sync import SyncReport
 
-_MAX_PROBLEMS = 20
-
 
 def report_to_json(report: SyncReport) -> dict[str, Any]:
     """The ``--format json`` object. Keys documented in README stay; new keys may be added."""
@@ -23,7 +21,7 @@ def report_to_json(report: SyncReport) -> dict[str, Any]:
         "actions": [result_to_json(r) for r in report.results],
         "counts": report.counts,
         "api_calls": report.api_calls,
-        "problems": report.problems,
+        "warnings": [w.to_json() for w in report.warnings],
     }
 
 
@@ -113,12 +111,8 @@ def print_report(report: SyncReport, console: Console) -> None:
             markup=False,
         )
         console.print(f"           {result.message or action.reason}", highlight=False, markup=False)
-    if report.problems:
-        console.print(f"[bold]Skipped {len(report.problems)} item(s) that could not be read[/bold]")
-        for line in report.problems[:_MAX_PROBLEMS]:
-            console.print(f"  {line}", highlight=False, markup=False)
-        if len(report.problems) > _MAX_PROBLEMS:
-            console.print(f"  ... and {len(report.problems) - _MAX_PROBLEMS} more (--format json lists all)")
+    for warning in report.warnings:
+        console.print(f"Warning: {warning.adapter}: {warning.message}", highlight=False, markup=False)
     counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(report.counts.items()) if v)
     console.print(f"Summary: {counts or 'nothing to do'}", highlight=False)
     if report.mode == "dry-run" and report.results:

@@ -14,10 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from connector.config import Config
-from connector.domain import ECHO_MARK, Action, ActionResult, ActionStatus, Finding, Record, RecordRef
+from connector.domain import (
+    ECHO_MARK,
+    Action,
+    ActionResult,
+    ActionStatus,
+    Finding,
+    FindingKind,
+    Record,
+    RecordRef,
+)
 from connector.errors import ConnectorError
 from connector.identity_index import sync_keys
 from connector.protocol import CrmAdapter
+from connector.run_warnings import RunWarning, drain_warnings
 from connector.store import Store
 from rules.engine import evaluate
 from rules.snapshot import Plan, Snapshot
@@ -44,8 +54,7 @@ class SyncReport:
     records: dict[RecordRef, Record] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     api_calls: dict[str, dict[str, int]] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    """Items an adapter skipped because it could not read them (one line each, with the fix)."""
+    warnings: list[RunWarning] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -73,6 +82,9 @@ def run_sync(
                 _maintain(adapter, options.now)
             snapshot = build_snapshot(store)
             plan = evaluate(snapshot, config.ruleset(), options.now)
+            if confirm_clock_starts(store, adapters, plan, snapshot, options.now):
+                snapshot = build_snapshot(store)
+                plan = evaluate(snapshot, config.ruleset(), options.now)
             if plan.resolution is not None:
                 report.counts["identity_reindexed"] = sync_keys(store, plan.resolution, config.identity, changed)
             _execute(store, adapters, plan, options, report, run_id)
@@ -82,12 +94,17 @@ def run_sync(
                 store.set_value("assignment", key, value)
         except ConnectorError as exc:
             report.api_calls = api_calls(adapters)
-            store.finish_run(run_id, now=options.now, status="error", counts=report.counts, error=str(exc))
+            report.warnings += drain_warnings(adapters.values())
+            store.finish_run(
+                run_id, now=options.now, status="error", counts=report.counts, error=str(exc),
+                warnings=report.warnings,
+            )
             raise
         report.api_calls = api_calls(adapters)
+        report.warnings += drain_warnings(adapters.values())
         report.counts.update(findings=len(report.findings), **_status_counts(report.results))
         status = "partial" if report.failed else "ok"
-        store.finish_run(run_id, now=options.now, status=status, counts=report.counts)
+        store.finish_run(run_id, now=options.now, status=status, counts=report.counts, warnings=report.warnings)
     return report
 
 
@@ -126,9 +143,8 @@ def _pull(
             store.upsert_activities(batch.activities)
         if batch.deleted:
             store.delete_records(batch.deleted, seen_at=options.now)
-        if batch.problems:
-            report.problems.extend(batch.problems)
-            report.counts["bad_items"] = report.counts.get("bad_items", 0) + len(batch.problems)
+        if batch.deleted_activities:
+            store.delete_activities(name, batch.deleted_activities)
         if batch.cursor is not None:
             store.set_cursor(name, batch.stream, batch.cursor)
         pulled += len(batch.records) + len(batch.activities)
@@ -137,6 +153,37 @@ def _pull(
         if progress:
             progress(name, pulled)
     return refs
+
+
+def confirm_clock_starts(
+    store: Store, adapters: Mapping[str, CrmAdapter], plan: Plan, snapshot: Snapshot, now: datetime
+) -> int:
+    """SLA breaches counted from a record's creation: ask the CRM when the owner really got it.
+
+    Adapters that can tell (an ``assignment_times(records)`` hook, e.g. Zoho's Timeline API)
+    return those records with ``assigned_at`` set; they are stored, and the caller evaluates
+    again. Returns how many records changed. Rules stay pure: the answer comes in as data.
+    """
+    unsure = {
+        ref
+        for finding in plan.findings
+        if finding.kind is FindingKind.SLA and finding.details.get("clock_start_source") == "created_at"
+        for ref in finding.records
+    }
+    if not unsure:
+        return 0
+    by_adapter: dict[str, list[Record]] = {}
+    for record in snapshot.records:
+        if record.ref in unsure:
+            by_adapter.setdefault(record.adapter, []).append(record)
+    confirmed: list[Record] = []
+    for name, records in sorted(by_adapter.items()):
+        hook = getattr(adapters.get(name), "assignment_times", None)
+        if callable(hook):
+            confirmed.extend(hook(sorted(records, key=lambda r: (r.module, r.id))))
+    if confirmed:
+        store.upsert_records(confirmed, seen_at=now)
+    return len(confirmed)
 
 
 def _maintain(adapter: CrmAdapter, now: datetime) -> None:

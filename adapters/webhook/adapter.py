@@ -26,6 +26,7 @@ from connector.domain import Action, ActionResult, ActionStatus, Record, RecordR
 from connector.errors import BudgetExhaustedError, CrmApiError, WebhookRejectedError
 from connector.http import HttpClient
 from connector.protocol import InboundEvent, PullBatch
+from connector.run_warnings import RunWarning, WarningLog
 
 if TYPE_CHECKING:
     from connector.store import Store
@@ -59,6 +60,8 @@ class WebhookAdapter:
             name, config.auth, base_url=config.base_url, http=self.http, kv=store, clock=clock
         )
         self.transport = Transport(name, self.http, credentials)
+        self.warnings = WarningLog(name)
+        self._bad_items = 0
         self.reader = Reader(
             name,
             config,
@@ -66,6 +69,7 @@ class WebhookAdapter:
             tz=ZoneInfo(config.timezone or default_tz),
             store=store,
             clock=clock,
+            warn=self._warn,
         )
         self.parser = (
             InboundParser(name, config.inbound, self.reader.record_mapper) if config.inbound else None
@@ -102,6 +106,29 @@ class WebhookAdapter:
     def api_calls(self) -> dict[str, int]:
         """Calls made so far, per endpoint label (``"GET /leads"``), retries included."""
         return dict(self.http.calls)
+
+    def drain_warnings(self) -> list[RunWarning]:
+        """Items the CRM sent that could not be read (skipped; the pull went on), and the like.
+
+        A run lists a bounded number of items; when there were more, a ``bad_items`` total comes first.
+        """
+        found = self.warnings.drain()
+        listed = sum(1 for w in found if w.code == "bad_item")
+        total, self._bad_items = self._bad_items, 0
+        if total > listed:
+            summary = RunWarning(
+                self.name,
+                "bad_items",
+                f"{total} items could not be read and were skipped; the first {listed} are listed "
+                "(fix the paths they name, or the records in the CRM)",
+            )
+            found.insert(0, summary)
+        return found
+
+    def _warn(self, code: str, message: str) -> None:
+        if code == "bad_item":
+            self._bad_items += 1
+        self.warnings.add(code, message)
 
     # -- WebhookSource --------------------------------------------------------------------------
 

@@ -65,8 +65,10 @@ class Reader:
         tz: tzinfo,
         store: Store | None,
         clock: Callable[[], datetime],
+        warn: Callable[[str, str], None],
     ) -> None:
         self.name = name
+        self.warn = warn  # (code, message): a run warning; bad items are "bad_item"
         self.config = config
         self.read = config.read
         self.transport = transport
@@ -98,7 +100,6 @@ class Reader:
         self._wanted = _record_placeholders(self.read.activities)
         self._fans_out = any(e.for_each for e in self.read.activities)
         self._single: dict[Module, RecordMapper] = {}
-        self._user_problems: list[str] = []
 
     # -- users ----------------------------------------------------------------------------------
 
@@ -112,15 +113,12 @@ class Reader:
                 try:
                     users.append(self.users.read(item))
                 except BadItemError as exc:
-                    self._user_problems.append(str(exc))
+                    self.warn("bad_item", str(exc))
         return users
 
     # -- streams --------------------------------------------------------------------------------
 
     def pull(self, cursors: Mapping[str, str], *, full: bool = False) -> Iterator[PullBatch]:
-        if self._user_problems:
-            yield PullBatch("users", problems=list(self._user_problems))
-            self._user_problems.clear()
         parents: list[Parent] = []
         for stream, endpoint in self.read.streams("records"):
             yield from self._record_stream(stream, endpoint, None if full else cursors.get(stream), parents)
@@ -161,7 +159,8 @@ class Reader:
             if self._fans_out:
                 parents.extend(self._parent(r) for r in records)
             gone = [r for r in found if isinstance(r, RecordRef)]
-            yield PullBatch(stream, records=records, deleted=gone, problems=problems)
+            self._report(problems)
+            yield PullBatch(stream, records=records, deleted=gone)
         full_read = not _uses_cursor(endpoint) or (cursor is None and endpoint.lookback is None)
         if endpoint.missing_means_deleted and full_read:
             yield self._missing(stream, endpoint, seen, counts["returned"], counts["unreadable"])
@@ -181,8 +180,11 @@ class Reader:
         modules = {endpoint.module} if endpoint.module else {module for module, _ in seen}
         if unreadable or not returned:
             why = f"{unreadable} item(s) had no readable id" if unreadable else "the CRM returned no items"
-            line = f"{self.name}: {stream}: {why}, so records missing from this full read were not deleted"
-            return PullBatch(stream, problems=[line])
+            self.warn(
+                "deletions_skipped",
+                f"{self.name}: {stream}: {why}, so records missing from this full read were not deleted",
+            )
+            return PullBatch(stream)
         missing = [
             r.ref
             for r in self.store.iter_records(self.name)
@@ -198,7 +200,8 @@ class Reader:
         tracker = CursorTracker(endpoint, cursor, self.name)
         values = self._values(endpoint, cursor)
         for gone, problems in self._mapped_pages(endpoint, values, tracker, self.deletions[stream].read):
-            yield PullBatch(stream, deleted=gone, problems=problems)
+            self._report(problems)
+            yield PullBatch(stream, deleted=gone)
         yield PullBatch(stream, cursor=tracker.best)
 
     def _activity_stream(
@@ -208,7 +211,8 @@ class Reader:
         values = self._values(endpoint, cursor)
         for mapped, problems in self._mapped_pages(endpoint, values, tracker, self.activities[stream].read):
             kept, _ = self.own.keep(mapped)
-            yield PullBatch(stream, activities=kept, problems=problems)
+            self._report(problems)
+            yield PullBatch(stream, activities=kept)
         yield PullBatch(stream, cursor=tracker.best)
 
     def _mapped_pages(
@@ -259,16 +263,15 @@ class Reader:
             return mapped, problems
 
         pending: list[Activity] = []
-        problems: list[str] = []
         for mapped, trouble in fan_out(targets, read_one, concurrency=endpoint.concurrency):
             kept, _ = self.own.keep(mapped)
             pending.extend(kept)
-            problems.extend(trouble)
+            self._report(trouble)
             if len(pending) >= BATCH:
-                yield PullBatch(stream, activities=pending, problems=problems)
-                pending, problems = [], []
-        if pending or problems:
-            yield PullBatch(stream, activities=pending, problems=problems)
+                yield PullBatch(stream, activities=pending)
+                pending = []
+        if pending:
+            yield PullBatch(stream, activities=pending)
 
     # -- single records (webhooks with ids only) ------------------------------------------------
 
@@ -332,6 +335,10 @@ class Reader:
         return self._single[module]
 
     # -- plumbing -------------------------------------------------------------------------------
+
+    def _report(self, problems: Sequence[str]) -> None:
+        for line in problems:
+            self.warn("bad_item", line)
 
     def _values(self, endpoint: ReadEndpoint, cursor: str | None) -> dict[str, str | None]:
         now = self.clock()

@@ -15,28 +15,30 @@ from typing import Any
 
 import requests
 
+from adapters.zoho.activities import ACTIVITY_FIELDS, OPTIONAL_FIELDS, activity_ids, to_activities
 from adapters.zoho.auth import KeyValue, TokenManager
 from adapters.zoho.bulk import BulkReader
-from adapters.zoho.client import ZohoClient
+from adapters.zoho.client import COUNT_SCOPES, ZohoClient
 from adapters.zoho.config import ZohoAdapterConfig
+from adapters.zoho.faults import response_classifier
+from adapters.zoho.timeline import TimelineLookup
 from adapters.zoho.unavailability import AbsenceFeed
-from adapters.zoho.watch import load_channel
+from adapters.zoho.watch import load_channel, maintain_channel
 from adapters.zoho.wire import (
-    ACTIVITY_FIELDS,
     fields_for,
     format_time,
     parse_notification,
     parse_time,
-    to_activities,
     to_deleted_ref,
     to_record,
     to_user,
 )
 from adapters.zoho.writes import SUPPORTED, Writer
-from connector.domain import Action, ActionResult, Module, Record, RecordRef, User, stable_hash
+from connector.domain import Action, ActionResult, Activity, Module, Record, RecordRef, User, stable_hash
 from connector.errors import ConfigError, WebhookRejectedError
 from connector.http import CallBudget, HttpClient
 from connector.protocol import InboundEvent, PullBatch
+from connector.run_warnings import RunWarning, WarningLog
 
 # Cursors stay this far behind the run's start, so a clock difference with Zoho loses nothing.
 CURSOR_OVERLAP = timedelta(minutes=1)
@@ -75,6 +77,7 @@ class ZohoAdapter:
             sleep=sleep,
             session=session,
             budget=CallBudget(config.max_api_calls),
+            classify=response_classifier(clock),
         )
         self.tokens = TokenManager(name, config, self.http, store, clock)
         self.client = ZohoClient(self.http, self.tokens)
@@ -88,6 +91,11 @@ class ZohoAdapter:
         )
         self._integration_user: str | None = None
         self._integration_user_known = False
+        self.warnings = WarningLog(name)
+        self._can_count = True
+        self.timeline = TimelineLookup(
+            name, self.client, store, self.http.budget, config.timeline_lookups, self.warnings
+        )
 
     # --- reporting -------------------------------------------------------------------------
 
@@ -98,13 +106,19 @@ class ZohoAdapter:
     def supported_actions(self) -> frozenset[str]:
         return SUPPORTED
 
-    def maintain(self, now: datetime) -> str:
-        """Once per sync: renew the notification channel before it expires."""
-        from adapters.zoho.watch import renew_if_due
+    def assignment_times(self, records: Sequence[Record]) -> list[Record]:
+        """Records whose SLA clock would start at creation, with the time the owner really got them."""
+        return self.timeline.assignment_times(records)
 
+    def drain_warnings(self) -> list[RunWarning]:
+        """What this run degraded on (a channel not renewed, Bulk Read unavailable), then forgotten."""
+        return self.warnings.drain()
+
+    def maintain(self, now: datetime) -> str:
+        """Once per sync: renew the notification channel before it expires; a failure only warns."""
         if self.store is None:
             return "not-enabled"
-        return renew_if_due(self, self.store, now)
+        return maintain_channel(self, self.store, now)
 
     # --- pull ------------------------------------------------------------------------------
 
@@ -136,7 +150,9 @@ class ZohoAdapter:
                     PullBatch(
                         module.value,
                         records=[
-                            to_record(self.name, module, raw, self.config.fields, integration_user_id=me)
+                            self.timeline.apply_cached(
+                                to_record(self.name, module, raw, self.config.fields, integration_user_id=me)
+                            )
                             for raw in page
                         ],
                     )
@@ -148,52 +164,94 @@ class ZohoAdapter:
                 yield from self._pull_deleted(module, cursors, watermark)
         for activity_module in self.config.activity_modules:
             since = None if full else parse_time(cursors.get(activity_module))
-            pages = self._record_pages(activity_module, ACTIVITY_FIELDS[activity_module], since)
+            pages = self._record_pages(
+                activity_module,
+                ACTIVITY_FIELDS[activity_module],
+                since,
+                optional=OPTIONAL_FIELDS.get(activity_module, frozenset()),
+            )
             yield from _with_cursor(
                 activity_module,
-                (
-                    PullBatch(activity_module, activities=self._activities(activity_module, page, started))
-                    for page in pages
-                ),
+                (self._activity_batch(activity_module, page, started) for page in pages),
                 watermark,
             )
+            if self.config.poll_deleted:
+                yield from self._pull_deleted_activities(activity_module, cursors, watermark)
 
     def _record_pages(
-        self, module: str, fields: Sequence[str], since: datetime | None
+        self,
+        module: str,
+        fields: Sequence[str],
+        since: datetime | None,
+        *,
+        optional: frozenset[str] = frozenset(),
     ) -> Iterator[list[dict[str, Any]]]:
         """Get Records pages; on a full load of a module above ``bulk_read_above`` records, Bulk Read.
 
         Incremental runs (a cursor) never use Bulk Read: ``If-Modified-Since`` is cheaper there.
+        Deciding needs a record count; a token that may not count loads with Get Records.
         """
         threshold = self.config.bulk_read_above
-        if since is None and threshold and self.client.count(module) > threshold:
-            pages = self.bulk.open(module, fields)
-            if pages is not None:
-                return pages
-        return self.client.iter_record_pages(module, fields, since)
+        if since is None and threshold and self._can_count:
+            count = self.client.count(module)
+            if count is None:
+                self._can_count = False
+                self.warnings.add(
+                    "bulk_read_unavailable",
+                    f"Bulk Read is off: GET /{module}/actions/count was refused, and counting records needs "
+                    f"the scopes {' and '.join(COUNT_SCOPES)} besides module READ; large first loads use "
+                    "Get Records (add the scopes to the grant code and run `referee zoho auth`, or set "
+                    "bulk_read_above = 0)",
+                )
+            elif count > threshold:
+                pages = self.bulk.open(module, fields)
+                if pages is not None:
+                    return pages
+        return self.client.iter_record_pages(module, fields, since, optional=optional)
 
-    def _pull_deleted(
-        self, module: Module, cursors: Mapping[str, str], watermark: str
+    def _pull_deleted(self, module: Module, cursors: Mapping[str, str], watermark: str) -> Iterator[PullBatch]:
+        return self._deleted_stream(
+            module.value,
+            cursors,
+            watermark,
+            lambda stream, page: PullBatch(stream, deleted=[to_deleted_ref(self.name, module, r) for r in page]),
+        )
+
+    def _pull_deleted_activities(
+        self, activity_module: str, cursors: Mapping[str, str], watermark: str
     ) -> Iterator[PullBatch]:
-        stream = f"{module.value}/deleted"
+        """``GET /{Calls|Events|Tasks}/deleted``: a deleted call stops counting."""
+        return self._deleted_stream(
+            activity_module,
+            cursors,
+            watermark,
+            lambda stream, page: PullBatch(stream, deleted_activities=[i for r in page for i in activity_ids(r)]),
+        )
+
+    def _deleted_stream(
+        self,
+        module: str,
+        cursors: Mapping[str, str],
+        watermark: str,
+        to_batch: Callable[[str, list[dict[str, Any]]], PullBatch],
+    ) -> Iterator[PullBatch]:
+        """The ``<module>/deleted`` stream since its cursor; the first run asks nothing."""
+        stream = f"{module}/deleted"
         since = parse_time(cursors.get(stream))
         if since is None:  # first run: nothing we hold can have been deleted yet
             yield PullBatch(stream, cursor=watermark)
             return
-        pages = self.client.iter_deleted_pages(module.value, since)
-        yield from _with_cursor(
-            stream,
-            (
-                PullBatch(stream, deleted=[to_deleted_ref(self.name, module, raw) for raw in page])
-                for page in pages
-            ),
-            watermark,
-        )
+        pages = self.client.iter_deleted_pages(module, since)
+        yield from _with_cursor(stream, (to_batch(stream, page) for page in pages), watermark)
 
-    def _activities(self, activity_module: str, page: Iterable[Mapping[str, Any]], now: datetime) -> list:
-        out = []
+    def _activity_batch(
+        self, activity_module: str, page: Iterable[Mapping[str, Any]], now: datetime
+    ) -> PullBatch:
+        """Activities of one page, plus the ids a changed activity no longer uses (a link removed)."""
+        activities: list[Activity] = []
+        unused: list[str] = []
         for raw in page:
-            out += to_activities(
+            found = to_activities(
                 self.name,
                 activity_module,
                 raw,
@@ -201,7 +259,10 @@ class ZohoAdapter:
                 default_tz=self.default_tz,
                 modules=self.config.modules,
             )
-        return out
+            activities += found
+            produced = {a.id for a in found}
+            unused += [i for i in activity_ids(raw) if i not in produced]
+        return PullBatch(activity_module, activities=activities, deleted_activities=unused)
 
     # --- write -----------------------------------------------------------------------------
 
@@ -256,8 +317,9 @@ class ZohoAdapter:
                 by_module[ref.module].append(ref.id)
         records: list[Record] = []
         for module, ids in by_module.items():
-            for raw in self.client.get_by_ids(module.value, ids, self._fields[module]):
-                records.append(to_record(self.name, module, raw, self.config.fields, integration_user_id=me))
+            for raw in self.client.get_by_ids(module.value, ids, self._fields[module], converted=True):
+                record = to_record(self.name, module, raw, self.config.fields, integration_user_id=me)
+                records.append(self.timeline.apply_cached(record))
         return records
 
 
@@ -276,5 +338,6 @@ def _with_cursor(stream: str, batches: Iterator[PullBatch], cursor: str) -> Iter
             records=previous.records,
             activities=previous.activities,
             deleted=previous.deleted,
+            deleted_activities=previous.deleted_activities,
             cursor=cursor,
         )

@@ -25,11 +25,13 @@ TOKEN_ENDPOINT = f"POST {TOKEN_PATH}"
 
 
 class KeyValue(Protocol):
-    """The two store methods the adapter needs (``connector.store.Store`` has them)."""
+    """The store's key-value methods the adapter needs (``connector.store.Store`` has them)."""
 
     def get_value(self, ns: str, key: str) -> Any: ...
 
     def set_value(self, ns: str, key: str, value: Any) -> None: ...
+
+    def get_values(self, ns: str) -> dict[str, Any]: ...
 
 
 def accounts_url(config: ZohoAdapterConfig) -> str:

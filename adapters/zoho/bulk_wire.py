@@ -40,13 +40,13 @@ def lookup_fields(module: str) -> frozenset[str]:
 def bulk_fields(module: str, fields: Sequence[str]) -> list[str]:
     """The Get Records field list plus what the CSV needs to say what Get Records' JSON says.
 
-    Contacts also ask for the account's name (the lookup cell is only its id); activities ask for
-    ``$se_module`` (which module ``What_Id`` points into), which Get Records sends unasked.
+    Contacts also ask for the account's name (the lookup cell is only its id); activities need
+    ``$se_module`` (which module ``What_Id`` points into), which their field list already names.
     """
     out = list(fields)
     if module == "Contacts" and "Account_Name" in out:
         out.append("Account_Name.Account_Name")
-    if module in ACTIVITY_MODULES and "What_Id" in out:
+    if module in ACTIVITY_MODULES and "What_Id" in out and "$se_module" not in out:
         out.append("$se_module")
     return out
 

@@ -7,16 +7,19 @@ only adds what is Zoho-specific: which answers mean "refresh the token", "nothin
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import logging
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from adapters.zoho.auth import TokenManager
 from adapters.zoho.faults import error_for
-from adapters.zoho.wire import Answer, Outcome, classify, format_time, parse_time
+from adapters.zoho.wire import LIST_PARAMS, Answer, Outcome, classify, format_time, parse_time
 from connector.errors import CrmApiError, FatalApiError
 from connector.http import HttpClient
+
+log = logging.getLogger(__name__)
 
 API = "/crm/v8"
 PER_PAGE = 200
@@ -26,6 +29,9 @@ MAX_IDS_PER_GET = 100
 _RAISE = frozenset(
     {Outcome.SCOPE, Outcome.AUTH, Outcome.TOKEN_EXPIRED, Outcome.TOKEN_THROTTLED, Outcome.CREDITS}
 )
+COUNT_SCOPES = ("ZohoSearch.securesearch.READ", "ZohoCRM.settings.layouts.READ")
+"""What ``GET /{module}/actions/count`` needs besides module READ (Zoho's record-count page)."""
+_REFUSALS = frozenset({"OAUTH_SCOPE_MISMATCH", "NO_PERMISSION"})
 
 
 @dataclass(frozen=True)
@@ -122,16 +128,24 @@ class ZohoClient:
     # --- records ---------------------------------------------------------------------------
 
     def iter_record_pages(
-        self, module: str, fields: Sequence[str], since: datetime | None
+        self,
+        module: str,
+        fields: Sequence[str],
+        since: datetime | None,
+        *,
+        optional: Collection[str] = (),
     ) -> Iterator[list[dict[str, Any]]]:
         """Yield pages of ``module`` modified since ``since`` (all when ``None``), oldest first.
 
         ``page`` 1–10 reaches 2,000 records; then ``page_token`` (never both). A chain that hits
         Zoho's 100,000-record cap or an expired token restarts with ``If-Modified-Since`` set to the
         last ``Modified_Time`` seen (minus one second), so very large modules still load.
+        A field in ``optional`` that Zoho refuses by name (``INVALID_DATA`` on the first call) is
+        dropped and the call repeated once per field: an org without it still loads.
         """
         endpoint = f"GET /{module}"
         scope = f"ZohoCRM.modules.{module.lower()}.READ"
+        fields = list(fields)
         chain_since = since
         while True:
             page, page_token, in_chain = 1, None, 0
@@ -143,15 +157,23 @@ class ZohoClient:
                     "per_page": PER_PAGE,
                     "sort_by": "Modified_Time",
                     "sort_order": "asc",
+                    **LIST_PARAMS.get(module, {}),
                 }
                 if page_token:
                     params["page_token"] = page_token
                 else:
                     params["page"] = page
                 headers = {"If-Modified-Since": format_time(chain_since)} if chain_since else None
-                reply = self.get(
-                    f"{API}/{module}", endpoint=endpoint, scope=scope, params=params, headers=headers
+                reply = self.call(
+                    "GET", f"{API}/{module}", endpoint=endpoint, scope=scope, params=params, headers=headers
                 )
+                refused = _refused_field(reply.answer, fields, optional)
+                if refused and page == 1 and page_token is None:
+                    log.info("zoho: %s has no field %s; reading it without that field", module, refused)
+                    fields.remove(refused)
+                    continue
+                if reply.answer.outcome is Outcome.ERROR:
+                    raise error_for(reply.answer, endpoint=endpoint, status=reply.status, scope=scope)
                 if reply.answer.outcome in (Outcome.NOT_MODIFIED, Outcome.EMPTY):
                     return
                 if reply.answer.outcome is Outcome.RESTART_CHAIN:
@@ -189,18 +211,29 @@ class ZohoClient:
                     )
                 chain_since = resume
 
-    def count(self, module: str) -> int:
-        """How many records ``module`` holds (``GET /{module}/actions/count``, one call)."""
-        reply = self.get(
+    def count(self, module: str) -> int | None:
+        """How many records ``module`` holds (``GET /{module}/actions/count``, one call).
+
+        ``None`` when this token may not count: the endpoint needs :data:`COUNT_SCOPES` besides
+        module READ, which many grants lack. Only Bulk Read depends on it, so that is no failure.
+        """
+        endpoint = f"GET /{module}/actions/count"
+        reply = self.call(
+            "GET",
             f"{API}/{module}/actions/count",
-            endpoint=f"GET /{module}/actions/count",
+            endpoint=endpoint,
             scope=f"ZohoCRM.modules.{module.lower()}.READ",
+            tolerate=frozenset({Outcome.SCOPE}),
         )
+        if reply.answer.code in _REFUSALS:
+            return None
+        if reply.answer.outcome is Outcome.ERROR:
+            raise error_for(reply.answer, endpoint=endpoint, status=reply.status)
         value = reply.body.get("count") if isinstance(reply.body, Mapping) else None
         try:  # the OAS declares a string; Zoho's docs show a number
             return int(value) if value is not None else 0
         except (TypeError, ValueError):
-            raise FatalApiError(f"zoho: GET /{module}/actions/count answered {value!r}", crm="zoho") from None
+            raise FatalApiError(f"zoho: {endpoint} answered {value!r}", crm="zoho") from None
 
     def iter_deleted_pages(self, module: str, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
         """Yield pages of records deleted since ``since`` (``GET /{module}/deleted``, 2 credits each)."""
@@ -225,8 +258,11 @@ class ZohoClient:
                 return
             page += 1
 
-    def get_by_ids(self, module: str, ids: Sequence[str], fields: Sequence[str]) -> list[dict[str, Any]]:
-        """Fresh state of specific records: one GET per 100 ids."""
+    def get_by_ids(
+        self, module: str, ids: Sequence[str], fields: Sequence[str], *, converted: bool = False
+    ) -> list[dict[str, Any]]:
+        """Fresh state of specific records: one GET per 100 ids (``converted``: converted Leads too)."""
+        extra = LIST_PARAMS.get(module, {}) if converted else {}
         out: list[dict[str, Any]] = []
         for start in range(0, len(ids), MAX_IDS_PER_GET):
             chunk = ids[start : start + MAX_IDS_PER_GET]
@@ -234,7 +270,7 @@ class ZohoClient:
                 f"{API}/{module}",
                 endpoint=f"GET /{module}?ids",
                 scope=f"ZohoCRM.modules.{module.lower()}.READ",
-                params={"ids": ",".join(chunk), "fields": ",".join(fields)},
+                params={"ids": ",".join(chunk), "fields": ",".join(fields), **extra},
             )
             out.extend(reply.body.get("data") or [])
         return out
@@ -255,3 +291,11 @@ class ZohoClient:
             if not (reply.body.get("info") or {}).get("more_records") or not users:
                 return
             page += 1
+
+
+def _refused_field(answer: Answer, fields: Sequence[str], optional: Collection[str]) -> str | None:
+    """The optional field Zoho named when it refused the field list, if that is what happened."""
+    if answer.outcome is not Outcome.ERROR or answer.code != "INVALID_DATA":
+        return None
+    name = answer.details.get("api_name")
+    return name if isinstance(name, str) and name in optional and name in fields else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Literal
 
@@ -11,7 +12,9 @@ from connector.config_base import ConfigModel
 from connector.domain import Module
 from connector.durations import Duration
 
-DataCenter = Literal["us", "eu", "in", "au", "jp", "ca", "sa", "cn"]
+DataCenter = Literal["us", "eu", "in", "au", "jp", "ca", "sa", "cn", "uk"]
+MAX_TAG_LENGTH = 25
+_TAG_FORBIDDEN = frozenset("<>,")
 ActivityModule = Literal["Calls", "Events", "Tasks"]
 
 # Domain fields a ``fields`` entry may point at a Zoho API name (single-valued text or datetime).
@@ -58,6 +61,8 @@ class ZohoAdapterConfig(ConfigModel):
     # First loads of a module with more records than this use Bulk Read (0 = always Get Records).
     bulk_read_above: int = Field(default=20_000, ge=0)
     bulk_poll_interval: Duration = timedelta(seconds=10)
+    # Timeline calls per run to find when the owner got a record an SLA rule is about to act on.
+    timeline_lookups: int = Field(default=100, ge=0, le=10_000)
     bulk_timeout: Duration = timedelta(minutes=30)
 
     @field_validator("bulk_poll_interval", "bulk_timeout")
@@ -81,10 +86,23 @@ class ZohoAdapterConfig(ConfigModel):
 
     @field_validator("conflict_tag")
     @classmethod
-    def _tag_length(cls, value: str) -> str:
-        if not value or len(value) > 25:
-            raise ValueError("a Zoho tag name must be 1-25 characters (shorten conflict_tag)")
+    def _valid_tag(cls, value: str) -> str:
+        problem = tag_problem(value)
+        if problem:
+            raise ValueError(f'"{value}" {problem} (change conflict_tag)')
         return value
+
+    def rule_tag_problems(self, adapter: str, tags: Iterable[tuple[str, str]]) -> list[str]:
+        """``"<rule>: <what is wrong> (<fix>)"`` for every rule tag Zoho would refuse.
+
+        ``tags`` are (where the tag is configured, tag) pairs, e.g. ``('rules.sla[0] "first-call"',
+        "referee:sla-breach")``; the config loader passes every tag a rule can write.
+        """
+        return [
+            f'{where}.tag = "{tag}" {problem}, and adapter "{adapter}" writes tags to Zoho (change the tag)'
+            for where, tag in tags
+            if (problem := tag_problem(tag))
+        ]
 
     @field_validator("accounts_url", "api_domain")
     @classmethod
@@ -116,5 +134,41 @@ def describe(config: ZohoAdapterConfig) -> list[str]:
             if config.bulk_read_above
             else "Bulk Read off (first loads use Get Records)"
         ),
+        (
+            f"up to {config.timeline_lookups} Timeline calls per run confirm SLA clocks"
+            if config.timeline_lookups
+            else "Timeline lookups off (SLA clocks of reassigned records start at creation)"
+        ),
         "refresh token: set" if config.refresh_token else "refresh token: missing (run `referee zoho auth`)",
     ]
+
+
+def tag_problem(tag: str) -> str | None:
+    """Why Zoho would refuse ``tag`` as a tag name, or ``None``.
+
+    Zoho tag names are 1-25 characters without ``<``, ``>``, commas or emoji (Tags API,
+    https://www.zoho.com/crm/developer/docs/api/v8/add-tags.html and create-tags.html).
+    """
+    if not tag.strip():
+        return "is empty"
+    if len(tag) > MAX_TAG_LENGTH:
+        return f"is {len(tag)} characters long; Zoho allows at most {MAX_TAG_LENGTH}"
+    bad = sorted({c for c in tag if c in _TAG_FORBIDDEN})
+    if bad:
+        return f"contains {' '.join(repr(c) for c in bad)}, which Zoho does not allow in tags"
+    if any(_is_emoji(c) for c in tag):
+        return "contains an emoji, which Zoho does not allow in tags"
+    return None
+
+
+def _is_emoji(char: str) -> bool:
+    """Pictographs, dingbats, flags, and the joiners that build emoji sequences."""
+    code = ord(char)
+    return (
+        0x1F000 <= code <= 0x1FFFF
+        or 0xE0000 <= code <= 0xE007F
+        or 0x2300 <= code <= 0x23FF
+        or 0x2600 <= code <= 0x27BF
+        or 0x2B00 <= code <= 0x2BFF
+        or char in "\u200d\ufe0f\u20e3"
+    )

@@ -3,11 +3,19 @@
 A channel lives at most 7 days in v8 (an expiry beyond that silently falls back to 1 hour), so
 ``renew_if_due`` is called by every ``sync`` run and extends it well before it lapses. The random
 verification token is kept in the store; Zoho echoes it in every notification.
+
+A renewal that fails (Zoho answers ``NOT_SUBSCRIBED``, the channel already expired, the token lost
+``ZohoCRM.notifications.ALL``) never fails the sync: :func:`maintain_channel` records a run warning
+and the sync goes on, because notifications are only hints next to the scheduled pull.
+``referee zoho watch`` re-creates the channel (and unsubscribes the old one first).
+Sources: https://www.zoho.com/crm/developer/docs/api/v8/notifications/enable.html and
+update-info.html, disable.html; ``NOT_SUBSCRIBED`` is declared in Zoho's notifications.json OAS.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -17,10 +25,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from adapters.zoho.auth import KeyValue, kv_namespace
 from adapters.zoho.client import API
 from adapters.zoho.wire import format_time, parse_time
-from connector.errors import FatalApiError, UsageError
+from connector.errors import CrmApiError, FatalApiError, UsageError
 
 if TYPE_CHECKING:
     from adapters.zoho.adapter import ZohoAdapter
+
+log = logging.getLogger(__name__)
 
 WATCH_PATH = f"{API}/actions/watch"
 WATCH_SCOPE = "ZohoCRM.notifications.ALL"
@@ -103,12 +113,37 @@ def _send(adapter: ZohoAdapter, method: Literal["POST", "PATCH"], channel: Chann
     return Channel(channel.channel_id, channel.token, channel.notify_url, channel.events, expires)
 
 
-def enable_watch(adapter: ZohoAdapter, kv: KeyValue, url: str, now: datetime) -> Channel:
-    """Subscribe ``url`` to changes of the configured modules with a fresh channel id and token."""
+def _unsubscribe(adapter: ZohoAdapter, channel: Channel) -> None:
+    """Best effort: a channel Zoho no longer knows (expired, NOT_SUBSCRIBED) is simply gone."""
+    try:
+        adapter.client.call(
+            "DELETE",
+            WATCH_PATH,
+            endpoint="DELETE /actions/watch",
+            params={"channel_ids": channel.channel_id},
+            scope=WATCH_SCOPE,
+        )
+    except CrmApiError as exc:
+        log.info("zoho: could not unsubscribe the old channel %s (%s)", channel.channel_id, exc)
+
+
+def enable_watch(adapter: ZohoAdapter, kv: KeyValue, url: str | None, now: datetime) -> Channel:
+    """Subscribe ``url`` to changes of the configured modules with a fresh channel id and token.
+
+    Without ``url`` the stored channel's URL is used again (re-creating a lost channel). A stored
+    channel is unsubscribed first, so Zoho never posts with a token the store no longer holds.
+    """
+    previous = load_channel(kv, adapter.name)
+    if url is None:
+        if previous is None:
+            raise UsageError("no notification channel is stored yet; give --url https://host/webhooks/zoho")
+        url = previous.notify_url
     if not url.startswith("https://"):
         raise UsageError(
             f'--url "{url}" must be an https:// URL Zoho can reach (e.g. https://host/webhooks/zoho)'
         )
+    if previous is not None:
+        _unsubscribe(adapter, previous)
     channel = Channel(
         channel_id=str(10**12 + secrets.randbelow(9 * 10**12)),
         token=secrets.token_urlsafe(36)[:48],  # Zoho allows at most 50 characters
@@ -123,11 +158,16 @@ def enable_watch(adapter: ZohoAdapter, kv: KeyValue, url: str, now: datetime) ->
 
 def renew_if_due(
     adapter: ZohoAdapter, kv: KeyValue, now: datetime
-) -> Literal["not-enabled", "not-due", "renewed"]:
-    """Extend the stored channel when it expires within ``watch_renew_before`` (default 1 day)."""
+) -> Literal["not-enabled", "not-due", "expired", "renewed"]:
+    """Extend the stored channel when it expires within ``watch_renew_before`` (default 1 day).
+
+    An expired channel cannot be extended (Zoho forgot it); that needs ``referee zoho watch``.
+    """
     channel = load_channel(kv, adapter.name)
     if channel is None:
         return "not-enabled"
+    if channel.expiry <= now:
+        return "expired"
     if channel.expiry - now > adapter.config.watch_renew_before:
         return "not-due"
     renewed = Channel(
@@ -139,3 +179,31 @@ def renew_if_due(
     )
     _save(kv, adapter.name, _send(adapter, "PATCH", renewed))
     return "renewed"
+
+
+def maintain_channel(adapter: ZohoAdapter, kv: KeyValue, now: datetime) -> str:
+    """:func:`renew_if_due` for the sync: any failure becomes one run warning, never an error."""
+    fix = "run `referee zoho watch` to re-create it (the stored URL is reused)"
+    try:
+        outcome = renew_if_due(adapter, kv, now)
+    except CrmApiError as exc:
+        channel = load_channel(kv, adapter.name)
+        until = f"; notifications stop at {channel.expires_at}" if channel is not None else ""
+        adapter.warnings.add(
+            "watch_renewal_failed",
+            f"the notification channel could not be renewed ({_one_line(exc)}){until}; {fix}",
+        )
+        return "failed"
+    if outcome == "expired":
+        channel = load_channel(kv, adapter.name)
+        expired = channel.expires_at if channel is not None else "earlier"
+        adapter.warnings.add(
+            "watch_channel_expired",
+            f"the notification channel expired at {expired} (no sync ran in time to renew it), so Zoho sends "
+            f"no change notifications; {fix}",
+        )
+    return outcome
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split()).removeprefix("zoho: ")

@@ -6,16 +6,17 @@ and the error taxonomy are testable without HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from connector.domain import ECHO_MARK, Activity, ActivityKind, Module, Record, RecordRef, User
+from connector.domain import ECHO_MARK, Module, Record, RecordRef, User
 
 # data center → (accounts server, API domain); Canada's accounts host is zohocloud.ca.
+# UK: https://www.zoho.com/accounts/protocol/oauth/multi-dc.html (accounts.zoho.uk); the token
+# response's ``api_domain`` is used for every call, so the API host below is only the fallback.
 DATA_CENTERS: Mapping[str, tuple[str, str]] = {
     "us": ("https://accounts.zoho.com", "https://www.zohoapis.com"),
     "eu": ("https://accounts.zoho.eu", "https://www.zohoapis.eu"),
@@ -25,10 +26,18 @@ DATA_CENTERS: Mapping[str, tuple[str, str]] = {
     "ca": ("https://accounts.zohocloud.ca", "https://www.zohoapis.ca"),
     "sa": ("https://accounts.zoho.sa", "https://www.zohoapis.sa"),
     "cn": ("https://accounts.zoho.com.cn", "https://www.zohoapis.com.cn"),
+    "uk": ("https://accounts.zoho.uk", "https://www.zohoapis.uk"),
 }
 
 MAX_FIELDS = 50
 COMMON_FIELDS = ("Owner", "Created_Time", "Modified_Time", "Modified_By", "Tag")
+# Requested besides the mapped fields: Get Records returns only the fields named in ``fields``.
+MODULE_FIELDS: Mapping[Module, tuple[str, ...]] = {Module.LEADS: ("Converted__s",)}
+# Extra Get Records parameters: Leads default to ``converted=false``, which hides converted leads
+# (and they never show in /deleted either), so the store would keep them as open leads forever.
+LIST_PARAMS: Mapping[str, Mapping[str, str]] = {"Leads": {"converted": "both"}}
+CONVERTED = "Converted"
+"""The status a converted Lead gets (``Converted__s`` true), whatever its ``Lead_Status`` says."""
 
 # Default domain field → Zoho API name per module; ``fields`` in config overrides entries.
 DEFAULT_FIELDS: Mapping[Module, Mapping[str, tuple[str, ...]]] = {
@@ -66,35 +75,6 @@ DEFAULT_FIELDS: Mapping[Module, Mapping[str, tuple[str, ...]]] = {
     },
 }
 
-ACTIVITY_FIELDS: Mapping[str, tuple[str, ...]] = {
-    "Calls": ("Owner", "What_Id", "Who_Id", "Call_Start_Time", "Call_Type", "Created_Time", "Modified_Time"),
-    "Events": (
-        "Owner",
-        "What_Id",
-        "Who_Id",
-        "Start_DateTime",
-        "End_DateTime",
-        "Created_Time",
-        "Modified_Time",
-    ),
-    "Tasks": (
-        "Owner",
-        "What_Id",
-        "Who_Id",
-        "Status",
-        "Due_Date",
-        "Closed_Time",
-        "Created_Time",
-        "Modified_Time",
-    ),
-}
-ACTIVITY_KINDS: Mapping[str, ActivityKind] = {
-    "Calls": ActivityKind.CALL,
-    "Events": ActivityKind.MEETING,
-    "Tasks": ActivityKind.TASK,
-}
-
-
 def field_map(module: Module, overrides: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
     """The domain → API-name map for ``module`` after applying the ``fields`` config."""
     mapping = dict(DEFAULT_FIELDS[module])
@@ -105,7 +85,7 @@ def field_map(module: Module, overrides: Mapping[str, str]) -> dict[str, tuple[s
 def fields_for(module: Module, overrides: Mapping[str, str]) -> list[str]:
     """The explicit ``fields`` list for Get Records (mandatory in v8, at most 50 names)."""
     names = list(COMMON_FIELDS)
-    for api_names in field_map(module, overrides).values():
+    for api_names in (*field_map(module, overrides).values(), MODULE_FIELDS.get(module, ())):
         names.extend(n for n in api_names if n not in names)
     if len(names) > MAX_FIELDS:
         raise ValueError(f"{module}: {len(names)} fields requested, Zoho allows at most {MAX_FIELDS}")
@@ -128,7 +108,8 @@ def format_time(value: datetime) -> str:
     return value.isoformat(timespec="seconds")
 
 
-def _lookup_id(value: Any) -> str | None:
+def lookup_id(value: Any) -> str | None:
+    """The id of a lookup (``{"id": …, "name": …}``); ``None`` for anything else."""
     if isinstance(value, Mapping):
         found = value.get("id")
         return str(found) if found is not None else None
@@ -141,6 +122,11 @@ def _text(value: Any) -> str | None:
     if isinstance(value, Mapping):
         return _text(value.get("name"))
     return str(value)
+
+
+def is_true(value: Any) -> bool:
+    """A Zoho boolean from JSON (``true``) or from a Bulk Read CSV cell (``"true"``)."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 def to_record(
@@ -159,15 +145,18 @@ def to_record(
             items = [_text(raw.get(n)) for n in api_names]
             values[key] = tuple(dict.fromkeys(i for i in items if i))
         elif key == "account_id":
-            values[key] = _lookup_id(raw.get(api_names[0])) or _text(raw.get(api_names[0]))
+            values[key] = lookup_id(raw.get(api_names[0])) or _text(raw.get(api_names[0]))
         elif key == "assigned_at":
             values[key] = parse_time(raw.get(api_names[0]))
         else:
             values[key] = _text(raw.get(api_names[0]))
     if module is Module.CONTACTS and "company" not in overrides:
         values["company"] = _text(raw.get("Account_Name"))
-    modified_by = _lookup_id(raw.get("Modified_By"))
+    modified_by = lookup_id(raw.get("Modified_By"))
     extra: dict[str, Any] = {"modified_by_id": modified_by}
+    if module is Module.LEADS and is_true(raw.get("Converted__s")):
+        extra["lead_status"] = values.get("status")
+        values["status"] = CONVERTED
     if integration_user_id is not None and modified_by == integration_user_id:
         extra[ECHO_MARK] = True
     tags = raw.get("Tag") or ()
@@ -175,81 +164,13 @@ def to_record(
         adapter=adapter,
         module=module,
         id=str(raw["id"]),
-        owner_id=_lookup_id(raw.get("Owner")),
+        owner_id=lookup_id(raw.get("Owner")),
         created_at=parse_time(raw.get("Created_Time")),
         modified_at=parse_time(raw.get("Modified_Time")),
         tags=tuple(str(t.get("name")) for t in tags if isinstance(t, Mapping) and t.get("name")),
         extra=extra,
         **values,
     )
-
-
-def _parent_refs(adapter: str, raw: Mapping[str, Any], wanted: frozenset[Module]) -> list[RecordRef]:
-    """What the activity is about: ``What_Id`` (+ ``$se_module``) first, then ``Who_Id`` (a Contact)."""
-    refs: list[RecordRef] = []
-    what_id = _lookup_id(raw.get("What_Id"))
-    se_module = raw.get("$se_module")
-    if what_id and se_module in {m.value for m in wanted}:
-        refs.append(RecordRef(adapter=adapter, module=Module(se_module), id=what_id))
-    who_id = _lookup_id(raw.get("Who_Id"))
-    if who_id and Module.CONTACTS in wanted:
-        ref = RecordRef(adapter=adapter, module=Module.CONTACTS, id=who_id)
-        if ref not in refs:
-            refs.append(ref)
-    return refs
-
-
-def _due_date(value: Any, tz: ZoneInfo) -> datetime | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        return datetime.combine(date.fromisoformat(value), time(0), tzinfo=tz)
-    except ValueError:
-        return None
-
-
-def to_activities(
-    adapter: str,
-    activity_module: str,
-    raw: Mapping[str, Any],
-    *,
-    now: datetime,
-    default_tz: str,
-    modules: Sequence[Module],
-) -> list[Activity]:
-    """One Call/Event/Task → an Activity per linked record (none when linked to nothing we track).
-
-    The first link keeps Zoho's id; a second (the Contact behind a Deal call) gets ``<id>:who``.
-    """
-    kind = ACTIVITY_KINDS[activity_module]
-    created = parse_time(raw.get("Created_Time"))
-    if activity_module == "Calls":
-        occurred = parse_time(raw.get("Call_Start_Time")) or created
-        completed = occurred is not None and occurred <= now
-    elif activity_module == "Events":
-        occurred = parse_time(raw.get("Start_DateTime")) or created
-        completed = occurred is not None and occurred <= now
-    else:
-        completed = str(raw.get("Status") or "").lower() == "completed"
-        closed = parse_time(raw.get("Closed_Time"))
-        due = _due_date(raw.get("Due_Date"), ZoneInfo(default_tz))
-        occurred = (closed if completed else due) or closed or due or created
-    if occurred is None:
-        return []
-    refs = _parent_refs(adapter, raw, frozenset(modules))
-    owner = _lookup_id(raw.get("Owner"))
-    return [
-        Activity(
-            id=str(raw["id"]) if i == 0 else f"{raw['id']}:who",
-            adapter=adapter,
-            record=ref,
-            owner_id=owner,
-            kind=kind,
-            occurred_at=occurred,
-            completed=completed,
-        )
-        for i, ref in enumerate(refs)
-    ]
 
 
 def to_user(raw: Mapping[str, Any]) -> User:
@@ -279,7 +200,7 @@ class Outcome(StrEnum):
     SCOPE = "scope"  # the token lacks a scope: re-consent
     AUTH = "auth"  # credentials rejected
     TOKEN_THROTTLED = "token_throttled"  # 10 refreshes / 10 min: HTTP 200 "Access Denied"
-    CREDITS = "credits"  # daily API credits used up
+    CREDITS = "credits"  # daily API credits used up (HTTP 429 about the 24-hour limit)
     RESTART_CHAIN = "restart_chain"  # page-token chain ended (cap, expiry); restart from a watermark
     ERROR = "error"  # any other failure
 
@@ -289,6 +210,7 @@ class Answer:
     outcome: Outcome
     code: str = ""
     message: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 _TOKEN_CODES = frozenset({"INVALID_TOKEN", "INVALID_OAUTHTOKEN", "AUTHENTICATION_FAILURE"})
@@ -304,7 +226,11 @@ _AUTH_ERRORS = frozenset({"invalid_client", "invalid_code", "invalid_client_secr
 
 
 def classify(status: int, body: Any) -> Answer:
-    """Map an HTTP status and decoded body (API or accounts server) to what the caller must do."""
+    """Map an HTTP status and decoded body (API or accounts server) to what the caller must do.
+
+    ``LIMIT_REACHED`` is not "credits": Zoho uses it for per-endpoint limits (2,000 search results,
+    tags per record, …), so it is an ordinary error the endpoint's caller reads.
+    """
     if status == 304:
         return Answer(Outcome.NOT_MODIFIED)
     if status == 204:
@@ -319,22 +245,43 @@ def classify(status: int, body: Any) -> Answer:
         if oauth_error in _AUTH_ERRORS:
             return Answer(Outcome.AUTH, oauth_error, description)
         return Answer(Outcome.ERROR, oauth_error, description)
-    code = str(body.get("code") or "")
-    message = str(body.get("message") or "")
-    if not code and isinstance(body.get("data"), list) and len(body["data"]) == 1 and status >= 400:
+    item: Mapping[str, Any] = body
+    if not body.get("code") and isinstance(body.get("data"), list) and len(body["data"]) == 1 and status >= 400:
         item = body["data"][0] if isinstance(body["data"][0], Mapping) else {}
-        code, message = str(item.get("code") or ""), str(item.get("message") or "")
+    code, message = str(item.get("code") or ""), str(item.get("message") or "")
+    raw_details = item.get("details")
+    details: Mapping[str, Any] = raw_details if isinstance(raw_details, Mapping) else {}
     if code == "OAUTH_SCOPE_MISMATCH":
-        return Answer(Outcome.SCOPE, code, message)
+        return Answer(Outcome.SCOPE, code, message, details)
     if code in _TOKEN_CODES or (status == 401 and not code):
-        return Answer(Outcome.TOKEN_EXPIRED, code or "INVALID_TOKEN", message)
-    if code == "LIMIT_REACHED" or (status == 429 and "24 hour" in message):
-        return Answer(Outcome.CREDITS, code, message)
+        return Answer(Outcome.TOKEN_EXPIRED, code or "INVALID_TOKEN", message, details)
+    if is_daily_quota(status, body):
+        return Answer(Outcome.CREDITS, code, message, details)
     if code in _RESTART_CODES:
-        return Answer(Outcome.RESTART_CHAIN, code, message)
+        return Answer(Outcome.RESTART_CHAIN, code, message, details)
     if status >= 400 or body.get("status") == "error":
-        return Answer(Outcome.ERROR, code or f"HTTP_{status}", message)
+        return Answer(Outcome.ERROR, code or f"HTTP_{status}", message, details)
     return Answer(Outcome.OK)
+
+
+_DAILY_WORDS = ("24 hour", "24-hour", "per day", "for the day", "daily", "credit")
+
+
+def is_daily_quota(status: int, body: Any, credits_remaining: str | None = None) -> bool:
+    """True when a 429 means "the org's API credits for the rolling 24 hours are used up".
+
+    Zoho answers both that and "too many concurrent calls" with HTTP 429 ``TOO_MANY_REQUESTS``;
+    only the message tells them apart (https://www.zoho.com/crm/developer/docs/api/v8/api-limits.html,
+    status-codes.html). A message about the 24-hour period (and not about concurrency), or an
+    ``X-API-CREDITS-REMAINING: 0`` header, is the daily quota; anything else stays a short-term
+    429 that the retry layer waits out.
+    """
+    if status != 429:
+        return False
+    if credits_remaining is not None and credits_remaining.strip() == "0":
+        return True
+    message = str(body.get("message") or "").lower() if isinstance(body, Mapping) else ""
+    return any(w in message for w in _DAILY_WORDS) and "concurren" not in message
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from connector.errors import ConnectorError, UsageError
 
@@ -46,7 +47,7 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ConnectorError as exc:
-            stderr.print(f"[bold red]Error:[/bold red] {exc}", highlight=False, markup=True)
+            stderr.print(f"[bold red]Error:[/bold red] {escape(str(exc))}", highlight=False, markup=True)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from connector.cli.common import ConfigOption, handle_errors, open_config, open_store, stdout
@@ -43,7 +44,10 @@ def runs_command(
         counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()) if v)
         finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "running"
         status = run.status + (f": {run.error}" if run.error else "")
-        table.add_row(run.run_id, run.mode, run.started_at.isoformat(timespec="seconds"), finished, status, counts)
+        status += "".join(f"\nwarning: {w.adapter}: {w.message}" for w in run.warnings)
+        table.add_row(
+            run.run_id, run.mode, run.started_at.isoformat(timespec="seconds"), finished, escape(status), counts
+        )
     stdout.print(table)
 
 
@@ -99,4 +103,5 @@ def _run_json(run: RunInfo) -> dict[str, Any]:
         "status": run.status,
         "counts": dict(run.counts),
         "error": run.error,
+        "warnings": [w.to_json() for w in run.warnings],
     }

@@ -107,10 +107,20 @@ def auth_command(
 @handle_errors
 def watch_command(
     config_path: ConfigOption,
-    url: Annotated[str, typer.Option("--url", help="Public https URL of `referee serve` (…/webhooks/zoho).")],
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="Public https URL of `referee serve` (…/webhooks/zoho).",
+            show_default="the URL of the channel enabled before",
+        ),
+    ] = None,
     adapter: AdapterOption = None,
 ) -> None:
     """Enable Zoho change notifications for the configured modules (renewed by every `sync`).
+
+    Run it again (without --url) to re-create a channel Zoho dropped: the old one is
+    unsubscribed and a new one, with a new token, is enabled for the same URL.
 
     Example: referee zoho watch -c config.toml --url https://referee.example.com/webhooks/zoho
     """

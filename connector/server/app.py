@@ -22,6 +22,7 @@ from connector.config import Config, load_config
 from connector.errors import ConnectorError, StateError, UsageError
 from connector.inbox import Inbox
 from connector.protocol import CrmAdapter
+from connector.run_warnings import RunWarning
 from connector.server import check, health, webhooks
 from connector.server.intake import BatchWriter
 from connector.server.logs import get_logger, setup_logging
@@ -58,7 +59,11 @@ def create_app(
     if adapters is None:
         adapters = _build_adapters(config, store)
     inbox = Inbox(store)
-    metrics = Metrics(depth=lambda: _depth(inbox), api_calls=lambda: api_calls(adapters))
+    metrics = Metrics(
+        depth=lambda: _depth(inbox),
+        api_calls=lambda: api_calls(adapters),
+        run_warnings=lambda: _last_sync_warnings(store),
+    )
     writer = BatchWriter(inbox)
     state = ServerState(
         config=config, store=store, adapters=adapters, inbox=inbox, metrics=metrics, writer=writer
@@ -123,6 +128,14 @@ def _depth(inbox: Inbox) -> int | None:
         return inbox.depth()
     except StateError:
         return None
+
+
+def _last_sync_warnings(store: Store) -> tuple[RunWarning, ...]:
+    try:
+        run = store.last_finished_run()
+    except StateError:
+        return ()
+    return run.warnings if run is not None else ()
 
 
 def _install_error_handlers(app: FastAPI) -> None:

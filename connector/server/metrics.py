@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections import Counter as Tally
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from connector.run_warnings import RunWarning
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class _LiveCollector(Collector):
-    """Values read at scrape time: inbox depth and API calls per CRM."""
+    """Values read at scrape time: inbox depth, API calls per CRM, the last sync's warnings."""
 
     def __init__(
-        self, depth: Callable[[], int | None], api_calls: Callable[[], Mapping[str, Mapping[str, int]]]
+        self,
+        depth: Callable[[], int | None],
+        api_calls: Callable[[], Mapping[str, Mapping[str, int]]],
+        run_warnings: Callable[[], Sequence[RunWarning]],
     ) -> None:
         self._depth = depth
         self._api_calls = api_calls
+        self._run_warnings = run_warnings
 
     def collect(self) -> Iterator[Metric]:
         depth = self._depth()
@@ -35,6 +42,14 @@ class _LiveCollector(Collector):
             for kind, count in sorted(kinds.items()):
                 calls.add_metric([adapter, kind], count)
         yield calls
+        warnings = GaugeMetricFamily(
+            "referee_last_sync_warnings",
+            "Warnings the latest finished sync run recorded (see `referee runs`), by adapter and code.",
+            labels=["adapter", "code"],
+        )
+        for (adapter, code), count in sorted(Tally((w.adapter, w.code) for w in self._run_warnings()).items()):
+            warnings.add_metric([adapter, code], count)
+        yield warnings
 
 
 class Metrics:
@@ -44,6 +59,7 @@ class Metrics:
         self,
         depth: Callable[[], int | None] = lambda: None,
         api_calls: Callable[[], Mapping[str, Mapping[str, int]]] = dict,
+        run_warnings: Callable[[], Sequence[RunWarning]] = tuple,
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.received = Counter(
@@ -80,7 +96,7 @@ class Metrics:
         self.checks = Counter(
             "referee_check_requests", "/v1/check requests by outcome.", ["outcome"], registry=self.registry
         )
-        self.registry.register(_LiveCollector(depth, api_calls))
+        self.registry.register(_LiveCollector(depth, api_calls, run_warnings))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

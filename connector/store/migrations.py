@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, insert, inspect, select, text
+from sqlalchemy import Connection, Table, func, insert, inspect, select, text
 
 from connector.errors import StateError
 from connector.store import schema
@@ -41,7 +41,17 @@ def upgrade_v3(conn: Connection) -> None:
 
 def upgrade_v4(conn: Connection) -> None:
     """Absences per user (``users.unavailable``), so assignment skips reps the CRM reports away."""
-    for table, column, sql_type in schema.V4_COLUMNS:
+    _add_columns(conn, schema.V4_COLUMNS)
+
+
+def upgrade_v5(conn: Connection) -> None:
+    """Warnings per run (``runs.warnings``): degraded-but-finished runs say what to fix."""
+    _add_columns(conn, schema.V5_COLUMNS)
+
+
+def _add_columns(conn: Connection, columns: tuple[tuple[Table, str, str], ...]) -> None:
+    """ALTER TABLE … ADD COLUMN for each column a store created earlier lacks (idempotent)."""
+    for table, column, sql_type in columns:
         present = {c["name"] for c in inspect(conn).get_columns(table.name)}
         if column not in present:
             conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column} {sql_type}"))
@@ -52,6 +62,7 @@ MIGRATIONS: list[tuple[int, Migration]] = [
     (2, upgrade_v2),
     (3, upgrade_v3),
     (4, upgrade_v4),
+    (5, upgrade_v5),
 ]
 
 

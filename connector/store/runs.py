@@ -8,10 +8,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, exc, insert, select, update
 
 from connector.errors import StateError, SyncLockedError
+from connector.run_warnings import RunWarning, warnings_to_json
 from connector.store import schema
 from connector.store.base import StoreBase, upsert
 
@@ -30,6 +32,7 @@ class RunInfo:
     status: str
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    warnings: tuple[RunWarning, ...] = ()
 
 
 class RunStore(StoreBase):
@@ -107,6 +110,7 @@ class RunStore(StoreBase):
         status: str,
         counts: Mapping[str, int],
         error: str | None = None,
+        warnings: Sequence[RunWarning] = (),
     ) -> None:
         runs = schema.runs
         with self._write() as conn:
@@ -118,6 +122,7 @@ class RunStore(StoreBase):
                     status=status,
                     counts=json.dumps(dict(counts), sort_keys=True),
                     error=error,
+                    warnings=json.dumps(warnings_to_json(warnings)) if warnings else None,
                 )
             )
             if result.rowcount != 1:
@@ -128,19 +133,20 @@ class RunStore(StoreBase):
         runs = schema.runs
         query = select(runs).order_by(runs.c.started_at.desc(), runs.c.run_id.desc()).limit(limit)
         with self._read() as conn:
-            return [
-                RunInfo(
-                    run_id=row.run_id,
-                    mode=row.mode,
-                    adapters=tuple(json.loads(row.adapters)),
-                    started_at=row.started_at,
-                    finished_at=row.finished_at,
-                    status=row.status,
-                    counts=json.loads(row.counts) if row.counts else {},
-                    error=row.error,
-                )
-                for row in conn.execute(query)
-            ]
+            return [_run_info(row) for row in conn.execute(query)]
+
+    def last_finished_run(self, *, exclude_mode_prefix: str = "webhook") -> RunInfo | None:
+        """The latest finished sync run (webhook worker runs left out), for ``/metrics``."""
+        runs = schema.runs
+        query = (
+            select(runs)
+            .where(runs.c.finished_at.is_not(None), ~runs.c.mode.startswith(exclude_mode_prefix, autoescape=True))
+            .order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
+            .limit(1)
+        )
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _run_info(row)
 
     # --- cursors --------------------------------------------------------------------------
 
@@ -188,3 +194,27 @@ class RunStore(StoreBase):
         kv = schema.kv
         with self._write() as conn:
             conn.execute(delete(kv).where(kv.c.namespace == namespace, kv.c.key == key))
+
+
+def _run_info(row: Any) -> RunInfo:
+    return RunInfo(
+        run_id=row.run_id,
+        mode=row.mode,
+        adapters=tuple(json.loads(row.adapters)),
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        status=row.status,
+        counts=json.loads(row.counts) if row.counts else {},
+        error=row.error,
+        warnings=_warnings(row.warnings),
+    )
+
+
+def _warnings(raw: str | None) -> tuple[RunWarning, ...]:
+    if not raw:
+        return ()
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        return ()
+    return tuple(RunWarning.from_json(i) for i in items if isinstance(i, dict))

@@ -263,3 +263,11 @@ users.append_column(Column("unavailable", Text))  # JSON list of absences, NULL 
 V4_COLUMNS: tuple[tuple[Table, str, str], ...] = (
     (users, "unavailable", "TEXT"),  # (table, column, portable SQL type)
 )
+
+# --- v5: warnings of a run (Zoho issue: a failed channel renewal warns instead of failing) ----
+# Same pattern as v4: ``upgrade_v1`` creates ``runs`` with the column, ``upgrade_v5`` adds it
+# to stores created before.
+
+runs.append_column(Column("warnings", Text))  # JSON list of {adapter, code, message}, NULL when none
+
+V5_COLUMNS: tuple[tuple[Table, str, str], ...] = ((runs, "warnings", "TEXT"),)

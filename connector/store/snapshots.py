@@ -181,6 +181,15 @@ class SnapshotStore(StoreBase):
             for chunk in chunks(rows, WRITE_CHUNK):
                 conn.execute(stmt, list(chunk))
 
+    def delete_activities(self, adapter: str, ids: Sequence[str]) -> None:
+        """Forget activities the CRM deleted (or that no longer link to a tracked record)."""
+        unique = sorted(set(ids))
+        with self._write() as conn:
+            for chunk in chunks(unique, WRITE_CHUNK):
+                conn.execute(
+                    delete(_activities).where(_activities.c.adapter == adapter, _activities.c.id.in_(chunk))
+                )
+
     def load_activities(
         self, adapter: str | None = None, records: Sequence[RecordRef] | None = None
     ) -> list[Activity]:

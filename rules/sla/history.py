@@ -21,7 +21,7 @@ def ref_key(ref: RecordRef | Record) -> RefKey:
 @dataclass(frozen=True, slots=True)
 class ClockStart:
     at: datetime
-    source: str  # "assigned_at" | "owner change" | "reassignment" | "created_at"
+    source: str  # "assigned_at" (or the adapter's ``extra["assigned_at_source"]``) | "owner change" | "reassignment" | "created_at"
 
 
 class OwnershipHistory:
@@ -66,7 +66,7 @@ class OwnershipHistory:
             if later:
                 at, source = max(later)
                 return ClockStart(at, source)
-            return ClockStart(record.assigned_at, "assigned_at")
+            return ClockStart(record.assigned_at, str(record.extra.get("assigned_at_source") or "assigned_at"))
         if seen is not None:
             return ClockStart(seen, "owner change")
         if moved is not None:

@@ -309,3 +309,21 @@ def test_openapi_document_describes_every_endpoint_with_examples(server: ServerP
 
 def _ref(record_id: str) -> RecordRef:
     return RecordRef(adapter="acme", module=Module.LEADS, id=record_id)
+
+
+def test_metrics_show_the_latest_syncs_warnings(server: ServerProcess) -> None:
+    from datetime import UTC, datetime
+
+    from connector.run_warnings import RunWarning
+    from connector.store import Store
+
+    store = Store.open(server.state)
+    try:
+        now = datetime(2031, 1, 1, tzinfo=UTC)  # later than any run the other tests start
+        run_id = store.start_run(mode="apply", adapters=["zoho"], now=now)
+        warning = RunWarning("zoho", "watch_renewal_failed", "the notification channel could not be renewed")
+        store.finish_run(run_id, now=now, status="ok", counts={}, warnings=[warning])
+    finally:
+        store.close()
+    text = httpx.get(f"{server.base_url}/metrics", timeout=10).text
+    assert 'referee_last_sync_warnings{adapter="zoho",code="watch_renewal_failed"} 1.0' in text

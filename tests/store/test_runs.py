@@ -137,3 +137,18 @@ def test_another_process_cannot_take_the_lock_while_it_is_held(store: Store) -> 
     with store.run_lock("sync pid 123 on host x", NOW):
         assert child() == LOCKED_MESSAGE
     assert child() == "acquired"
+
+
+def test_a_run_keeps_its_warnings_and_the_latest_finished_sync_is_found(store: Store) -> None:
+    from connector.run_warnings import RunWarning
+
+    warning = RunWarning("zoho", "watch_renewal_failed", "the notification channel could not be renewed")
+    sync = store.start_run(mode="apply", adapters=["zoho"], now=NOW)
+    store.finish_run(sync, now=NOW + HOUR, status="ok", counts={}, warnings=[warning])
+    webhook = store.start_run(mode="webhook", adapters=["zoho"], now=NOW + 2 * HOUR)
+    store.finish_run(webhook, now=NOW + 2 * HOUR, status="ok", counts={})
+    store.start_run(mode="dry-run", adapters=["zoho"], now=NOW + 3 * HOUR)  # still running
+
+    assert [r.warnings for r in store.list_runs()] == [(), (), (warning,)]
+    latest = store.last_finished_run()
+    assert latest is not None and latest.run_id == sync and latest.warnings == (warning,)

@@ -143,3 +143,30 @@ def test_an_older_store_is_upgraded_forward(store_url: str) -> None:
         assert store.get_value("ns", "kept") == "yes"
     finally:
         store.close()
+
+
+def test_a_v4_store_gains_run_warnings_and_keeps_its_runs(store_url: str) -> None:
+    from sqlalchemy import text
+
+    store = Store(store_url)
+    try:
+        with store.engine.begin() as conn:
+            schema.schema_version.create(conn)
+            for version, upgrade in MIGRATIONS[:4]:
+                upgrade(conn)
+                conn.execute(insert(schema.schema_version).values(version=version, applied_at=NOW))
+            conn.execute(text("ALTER TABLE runs DROP COLUMN warnings"))  # as v4 created it
+            conn.execute(
+                text(
+                    "INSERT INTO runs (run_id, mode, adapters, started_at, status) "
+                    "VALUES ('r1', 'apply', '[\"zoho\"]', :at, 'running')"
+                ),
+                {"at": NOW},
+            )
+        store.migrate()
+        assert "warnings" in {c["name"] for c in inspect(store.engine).get_columns("runs")}
+        [run] = store.list_runs()
+        assert (run.run_id, run.warnings) == ("r1", ())
+        store.migrate()  # idempotent
+    finally:
+        store.close()

@@ -221,3 +221,10 @@ def test_delete_removes_the_identity_keys_of_deleted_records(store: Store) -> No
     with store.engine.connect() as conn:
         rows = conn.execute(select(schema.identity_keys.c.record_id)).scalars().all()
     assert set(rows) == {"2"}
+
+
+def test_deleted_activities_are_forgotten_for_their_adapter_only(store: Store) -> None:
+    store.upsert_activities([an_activity("c1", "1"), an_activity("c1:who", "2"), an_activity("c2", "1")])
+    store.upsert_activities([an_activity("c1", "1", adapter="file")])
+    store.delete_activities("zoho", ["c1", "c1:who", "never-stored"])
+    assert sorted((a.adapter, a.id) for a in store.load_activities()) == [("file", "c1"), ("zoho", "c2")]

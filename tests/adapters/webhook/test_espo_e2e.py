@@ -68,7 +68,7 @@ def test_every_seeded_pursuit_is_found_and_nothing_else(espo: tuple[Running, Pat
     owners = {frozenset(f"{r['module']}/{r['id']}" for r in f["records"]): set(f["owners"]) for f in report["findings"]}
     assert owners[frozenset({"Leads/L6", "Contacts/C3"})] == {"u-li", "u-wang", "u-chen"}
     assert owners[frozenset({"Leads/L4"})] == {"u-wang", "u-chen"}
-    assert report["problems"] == []
+    assert report["warnings"] == []
     assert report["counts"]["records_pulled"] == 11
     # one per-record read per record and list: 11 records × calls, meetings, notes
     calls = report["api_calls"]["espo"]

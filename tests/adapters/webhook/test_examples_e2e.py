@@ -119,7 +119,7 @@ def test_referee_plan_on_the_example_finds_its_pursuit(example: Example) -> None
     report = json.loads(result.stdout)
     found = {frozenset(f"{r['module']}/{r['id']}" for r in f["records"]) for f in report["findings"] if f["kind"] == "pursuit"}
     assert found == EXPECTED[example.name]
-    assert report["problems"] == []
+    assert report["warnings"] == []
 
 
 def sync(example: Example, store: Store, *, full: bool = False) -> None:

@@ -314,8 +314,9 @@ def test_offsets_count_what_the_server_returned_not_what_the_mapping_kept(
     crm_http.get(LEADS, json={"data": [lead("4")]}, match=q(skip="3", take="3"))
     batches = list(adapter.pull({}))
     assert [r.id for b in batches for r in b.records] == ["1", "3", "4"]
-    [problem] = [p for b in batches for p in b.problems]
-    assert problem.startswith("acme: records item 2: created_at") and "read.records.fields.created_at" in problem
+    [warning] = adapter.drain_warnings()
+    assert warning.code == "bad_item" and warning.message.startswith("acme: records item 2: created_at")
+    assert "read.records.fields.created_at" in warning.message
 
 
 def test_a_failing_next_path_is_a_clear_error(make_adapter: Callable, crm_http: responses.RequestsMock) -> None:

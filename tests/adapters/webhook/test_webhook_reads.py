@@ -27,7 +27,6 @@ from connector.domain import (
 )
 from connector.errors import CrmApiError
 from connector.http import HttpClient
-from connector.protocol import PullBatch
 from connector.store import Store
 
 LEADS = f"{BASE}/leads"
@@ -49,14 +48,16 @@ def per_record(**extra: Any) -> dict[str, Any]:
     }
 
 
-def collect(batches: Iterator[PullBatch]) -> tuple[list[Record], list[Any], list[RecordRef], list[str]]:
-    records, activities, deleted, problems = [], [], [], []
-    for batch in batches:
+def collect(adapter: WebhookAdapter) -> tuple[list[Record], list[Any], list[RecordRef], list[str]]:
+    """Everything one pull brings, and the run warnings it left (their messages)."""
+    records: list[Record] = []
+    activities: list[Any] = []
+    deleted: list[RecordRef] = []
+    for batch in adapter.pull({}):
         records += batch.records
         activities += batch.activities
         deleted += batch.deleted
-        problems += batch.problems
-    return records, activities, deleted, problems
+    return records, activities, deleted, [w.message for w in adapter.drain_warnings()]
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_activities_are_read_once_per_record_the_pull_brought(
     crm_http.get(f"{LEADS}/L-2/calls", json={"calls": [{"id": "c2", "by": "u-2", "at": 1764000000}, {"id": "c3", "by": "u-2", "at": "2026-11-21"}]})
     crm_http.get(f"{LEADS}/L-3/calls", status=404, json={"message": "lead deleted"})  # gone meanwhile
     adapter = make_adapter(read=per_record())
-    _, activities, _, problems = collect(adapter.pull({}))
+    _, activities, _, problems = collect(adapter)
     assert sorted((a.id, a.record.id, a.record.module) for a in activities) == [
         ("c1", "L-1", Module.LEADS), ("c2", "L-2", Module.LEADS), ("c3", "L-2", Module.LEADS)
     ]
@@ -93,7 +94,7 @@ def test_per_record_params_and_a_missing_record_field(
     crm_http.get(LEADS, json={"data": [{"id": "L-1", "region": "east"}, {"id": "L-2"}]})
     crm_http.get(f"{BASE}/activities", json={"calls": []}, match=[matchers.query_param_matcher({"lead": "L-1", "team": "east"})])
     crm_http.get(f"{BASE}/activities", json={"calls": []}, match=[matchers.query_param_matcher({"lead": "L-2"})])
-    collect(make_adapter(read=read).pull({}))
+    collect(make_adapter(read=read))
 
 
 def test_for_modules_limits_the_records_read_for(
@@ -102,7 +103,7 @@ def test_for_modules_limits_the_records_read_for(
     read = per_record(for_modules=["Contacts"])
     crm_http.get(LEADS, json=leads("L-1"))
     adapter = make_adapter(read=read)
-    collect(adapter.pull({}))
+    collect(adapter)
     assert "GET /leads/{record.id}/calls" not in adapter.api_calls()
 
 
@@ -112,7 +113,7 @@ def test_a_server_error_on_one_record_stops_the_pull(
     crm_http.get(LEADS, json=leads("L-1"))
     crm_http.get(f"{LEADS}/L-1/calls", status=400, json={"message": "bad request"})
     with pytest.raises(CrmApiError, match=r"GET /leads/\{record.id\}/calls answered HTTP 400: bad request"):
-        collect(make_adapter(read=per_record()).pull({}))
+        collect(make_adapter(read=per_record()))
 
 
 def test_fan_out_keeps_order_and_never_exceeds_its_concurrency() -> None:
@@ -202,11 +203,11 @@ def test_missing_from_a_full_read_means_deleted_but_not_on_an_empty_answer(
         seen_at=NOW,
     )
     crm_http.get(LEADS, json=leads("L-1", "L-3"))
-    _, _, deleted, _ = collect(adapter.pull({}))
+    _, _, deleted, _ = collect(adapter)
     assert deleted == [RecordRef(adapter="acme", module=Module.LEADS, id="L-2")]  # contacts not covered
 
     crm_http.replace(responses.GET, LEADS, json={"data": []})
-    _, _, deleted, problems = collect(adapter.pull({}))
+    _, _, deleted, problems = collect(adapter)
     assert deleted == [] and problems == ["acme: records: the CRM returned no items, so records missing from this full read were not deleted"]
 
 
@@ -248,7 +249,7 @@ def test_our_notes_and_the_integration_users_work_are_dropped(crm_http: response
     crm_http.get(f"{LEADS}/L-2/calls", json={"calls": [
         {"id": "quoted", "by": "u-4", "at": at, "note": "crm-referee: said we pursue, I disagree"},  # no journal entry
     ]})
-    _, activities, _, _ = collect(adapter.pull({}))
+    _, activities, _, _ = collect(adapter)
     assert sorted(a.id for a in activities) == ["quoted", "rep"]
 
 
@@ -257,7 +258,7 @@ def test_records_last_changed_by_the_integration_user_carry_the_echo_mark(
 ) -> None:
     crm_http.get(LEADS, json={"data": [{"id": "L-1", "by": "u-bot"}, {"id": "L-2", "by": "u-3"}]})
     adapter = make_adapter(integration_user="u-bot", read={"records": {"params": {}, "fields": {"modified_by": "by"}}})
-    records, _, _, _ = collect(adapter.pull({}))
+    records, _, _, _ = collect(adapter)
     assert [r.extra for r in records] == [{"modified_by_integration": True}, {}]
 
 
@@ -268,7 +269,7 @@ def test_naive_timestamps_use_the_adapters_time_zone(crm_http: responses.Request
     config = make_config(timezone="UTC", read={"records": {"params": {}, "fields": {"created_at": "c"}}})
     crm_http.get(LEADS, json={"data": [{"id": "L-1", "c": "2026-11-20 09:00:00"}]})
     adapter = WebhookAdapter("acme", config, store=None, default_tz="Asia/Shanghai")
-    [record], _, _, _ = collect(adapter.pull({}))
+    [record], _, _, _ = collect(adapter)
     assert record.created_at == datetime(2026, 11, 20, 9, tzinfo=UTC)
 
 
@@ -277,7 +278,7 @@ def test_a_bad_item_is_reported_and_the_rest_of_the_page_is_read(
 ) -> None:
     crm_http.get(LEADS, json={"data": [{"id": "L-1", "tags": ["a"]}, {"id": "L-2", "tags": None}, {"id": "L-3", "tags": []}]})
     adapter = make_adapter(read={"records": {"params": {}, "fields": {"tags": "join(',', tags)"}}})
-    records, _, _, problems = collect(adapter.pull({}))
+    records, _, _, problems = collect(adapter)
     assert [r.id for r in records] == ["L-1", "L-3"]
     assert problems == [
         "acme: records item L-2: field tags: path \"join(',', tags)\" failed: In function join(), invalid type "
@@ -291,3 +292,14 @@ def test_co_owners_survive_the_store(store: Store) -> None:
     loaded = {r.id: r for r in store.load_records("acme")}
     assert loaded["L-1"] == shared and loaded["L-1"].extra == {"k": 1}
     assert loaded["L-2"].co_owner_ids == ()
+
+
+def test_many_bad_items_are_listed_up_to_the_cap_with_a_total_first(
+    make_adapter: Callable[..., WebhookAdapter], crm_http: responses.RequestsMock
+) -> None:
+    crm_http.get(LEADS, json={"data": [{"id": f"L-{i}", "c": "never"} for i in range(60)]})
+    adapter = make_adapter(read={"records": {"params": {}, "fields": {"created_at": "c"}}})
+    records, _, _, messages = collect(adapter)
+    assert records == [] and len(messages) == 51
+    assert messages[0].startswith("60 items could not be read and were skipped; the first 50 are listed")
+    assert adapter.drain_warnings() == []  # drained: the next run starts clean

@@ -1,7 +1,9 @@
-"""Zoho adapter fixtures: an in-memory kv, an adapter factory and ``responses`` mocks.
+"""Zoho adapter fixtures: an in-memory kv, an adapter factory and strict ``responses`` mocks.
 
-When ``ZOHO_OAS_DIR`` is set, every request any test here sends to the Zoho API is checked
-against the OpenAPI files at teardown (see ``zoho_oas.py``), so each HTTP test is also a contract test.
+Every answer a test registers goes through :mod:`strict_zoho`: a Get Records or Bulk Read answer
+is held to Zoho's request rules and carries only the fields the request named (plus ``id``), like
+real Zoho v8. When ``ZOHO_OAS_DIR`` is set, every request any test here sends to the Zoho API is
+also checked against the OpenAPI files at teardown (see ``zoho_oas.py``).
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from typing import Any
 
 import pytest
 import responses
+from fake_zoho_org import FakeZohoOrg
 from responses import registries
-from zoho_support import NOW, FakeKV, check_contract
+from strict_zoho import StrictRules, strict_registry
+from zoho_support import NOW, FakeKV, check_contract, load
 
 from adapters.zoho.adapter import ZohoAdapter
 from adapters.zoho.config import ZohoAdapterConfig
@@ -51,7 +55,8 @@ def make_adapter(kv: FakeKV, slept: list[float]) -> Callable[..., ZohoAdapter]:
 @pytest.fixture
 def zoho_http() -> Iterator[responses.RequestsMock]:
     """Fails the test if a registered response is never used; contract-checks what was sent."""
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+    registry = strict_registry(StrictRules())
+    with responses.RequestsMock(assert_all_requests_are_fired=True, registry=registry) as rsps:
         yield rsps
         check_contract(rsps.calls)
 
@@ -59,8 +64,22 @@ def zoho_http() -> Iterator[responses.RequestsMock]:
 @pytest.fixture
 def zoho_http_ordered() -> Iterator[responses.RequestsMock]:
     """Responses served in registration order (retry sequences)."""
-    with responses.RequestsMock(
-        registry=registries.OrderedRegistry, assert_all_requests_are_fired=True
-    ) as rsps:
+    registry = strict_registry(StrictRules(), registries.OrderedRegistry)
+    with responses.RequestsMock(registry=registry, assert_all_requests_are_fired=True) as rsps:
         yield rsps
+        check_contract(rsps.calls)
+
+
+BOT = "554023000000299999"
+
+
+@pytest.fixture
+def org() -> Iterator[FakeZohoOrg]:
+    """A strict fake org (users from the fixtures, the bot as the token's user), served in-process."""
+    fake = FakeZohoOrg(clock=lambda: NOW)
+    fake.users = [*load("current_user")["users"], *load("users")["users"]]
+    fake.current_user = BOT
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        yield fake
         check_contract(rsps.calls)

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import logging
-import zipfile
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from responses import matchers
+from strict_zoho import csv_zip
 from zoho_support import API, NOW, add_token, load, sent_json
 
+from adapters.zoho.activities import ACTIVITY_FIELDS
 from adapters.zoho.bulk_wire import bulk_fields, lookup_fields, open_result, to_raw
 from adapters.zoho.config import ZohoAdapterConfig
-from adapters.zoho.wire import ACTIVITY_FIELDS, fields_for, to_record
+from adapters.zoho.wire import fields_for, to_record
 from connector.domain import Module, RecordRef
 from connector.errors import AuthError, CrmApiError, FatalApiError
 
@@ -48,6 +46,7 @@ LEAD_ROWS = [
         "https://www.zylker.com",
         "United States",
         "Chicago",
+        "false",
     ],
     [
         "554023000000536002",
@@ -67,6 +66,7 @@ LEAD_ROWS = [
         "",
         "Canada",
         "Toronto",
+        "false",
     ],
     [
         "554023000000536003",
@@ -86,20 +86,9 @@ LEAD_ROWS = [
         "",
         "",
         "",
+        "true",  # converted: read as status "Converted"
     ],
 ]
-
-
-def make_zip(job_id: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
-    """A Bulk Read result: a ZIP holding ``{job_id}.csv`` (every value quoted, CRLF lines, like Zoho's)."""
-    text = io.StringIO()
-    writer = csv.writer(text, quoting=csv.QUOTE_ALL)
-    writer.writerow(header)
-    writer.writerows(rows)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"{job_id}.csv", text.getvalue())
-    return buffer.getvalue()
 
 
 def created(job_id: str = JOB) -> dict[str, Any]:
@@ -222,7 +211,7 @@ def test_incremental_runs_never_count_or_use_bulk(zoho_http, make_adapter, full_
 def test_full_load_above_the_threshold_reads_the_bulk_csv(zoho_http, make_adapter, slept) -> None:
     _setup(zoho_http)
     _count(zoho_http, "Leads", 25_000)
-    _job_lifecycle(zoho_http, make_zip(JOB, LEAD_HEADER, LEAD_ROWS))
+    _job_lifecycle(zoho_http, csv_zip(JOB, LEAD_HEADER, LEAD_ROWS))
     adapter = _bulk_adapter(make_adapter, bulk_poll_interval="15s")
     batches = list(adapter.pull({"Leads": "2025-02-01T00:00:00+00:00"}, full=True))
 
@@ -241,7 +230,7 @@ def test_full_load_above_the_threshold_reads_the_bulk_csv(zoho_http, make_adapte
     assert echo.phones == ("+1 (555) 010-2000",) and echo.website is None
     assert echo.extra["modified_by_integration"] is True
     assert bare.created_at == datetime(2025, 2, 20, 8, 0, tzinfo=UTC)  # default_tz "UTC"
-    assert (bare.status, bare.emails, bare.tags) == (None, (), ())
+    assert (bare.status, bare.emails, bare.tags) == ("Converted", (), ())
 
     create = next(c for c in zoho_http.calls if c.request.method == "POST" and c.request.url == BULK)
     assert create.request.headers["Content-Type"] == "application/json"
@@ -277,7 +266,7 @@ def test_bulk_records_equal_get_records_for_the_same_leads(zoho_http, make_adapt
             ]
         )
     _count(zoho_http, "Leads", 50_000)
-    _job_lifecycle(zoho_http, make_zip(JOB, LEAD_HEADER, rows))
+    _job_lifecycle(zoho_http, csv_zip(JOB, LEAD_HEADER, rows))
     adapter = _bulk_adapter(make_adapter)
     bulk_records = [r for b in adapter.pull({}) for r in b.records]
     json_records = [
@@ -305,8 +294,8 @@ def test_more_records_runs_a_job_for_the_next_page(
     more = {"count": 2, "more_records": True, "per_page": 2}
     if next_page_token:
         more["next_page_token"] = next_page_token
-    _job_lifecycle(zoho_http, make_zip(JOB, LEAD_HEADER, LEAD_ROWS[:2]), **more)
-    _job_lifecycle(zoho_http, make_zip(JOB2, LEAD_HEADER, LEAD_ROWS[2:]), job_id=JOB2, page=2, count=1)
+    _job_lifecycle(zoho_http, csv_zip(JOB, LEAD_HEADER, LEAD_ROWS[:2]), **more)
+    _job_lifecycle(zoho_http, csv_zip(JOB2, LEAD_HEADER, LEAD_ROWS[2:]), job_id=JOB2, page=2, count=1)
     adapter = _bulk_adapter(make_adapter)
     batches = list(adapter.pull({}))
     assert [(len(b.records), b.cursor) for b in batches] == [(2, None), (1, WATERMARK)]
@@ -355,7 +344,7 @@ def test_a_throttled_download_is_retried(zoho_http_ordered, make_adapter, slept)
         json=load("error_too_many_requests"),
         headers={"Retry-After": "60"},
     )
-    rsps.get(f"{BULK}/{JOB}/result", **zip_reply(make_zip(JOB, LEAD_HEADER, LEAD_ROWS)))
+    rsps.get(f"{BULK}/{JOB}/result", **zip_reply(csv_zip(JOB, LEAD_HEADER, LEAD_ROWS)))
     adapter = _bulk_adapter(make_adapter)
     assert sum(len(b.records) for b in adapter.pull({})) == 3
     assert slept == [10.0, 60.0]
@@ -406,7 +395,7 @@ def test_a_result_missing_a_requested_column_falls_back(zoho_http, make_adapter,
     header = [h for h in LEAD_HEADER if h != "Tag"]
     rows = [[v for h, v in zip(LEAD_HEADER, row, strict=True) if h != "Tag"] for row in LEAD_ROWS]
     _count(zoho_http, "Leads", 90_000)
-    _job_lifecycle(zoho_http, make_zip(JOB, header, rows))
+    _job_lifecycle(zoho_http, csv_zip(JOB, header, rows))
     zoho_http.get(f"{API}/Leads", json=load("leads_page"))
     with caplog.at_level(logging.WARNING, logger="adapters.zoho.bulk"):
         batches = list(_bulk_adapter(make_adapter).pull({}))
@@ -427,7 +416,7 @@ def test_a_result_missing_a_requested_column_falls_back(zoho_http, make_adapter,
 def test_activities_use_bulk_read_and_link_through_se_module(zoho_http, make_adapter) -> None:
     _setup(zoho_http)
     fields = bulk_fields("Calls", ACTIVITY_FIELDS["Calls"])
-    assert fields[-1] == "$se_module"
+    assert fields == list(ACTIVITY_FIELDS["Calls"]) and fields.count("$se_module") == 1
     header = ["Id", *fields]
     by_field = [
         {
@@ -436,6 +425,8 @@ def test_activities_use_bulk_read_and_link_through_se_module(zoho_http, make_ada
             "Who_Id": "",
             "Call_Start_Time": "2025-03-01T10:30:00+05:30",
             "Call_Type": "Outbound",
+            "Outgoing_Call_Status": "Completed",
+            "Call_Status": "",
             "Created_Time": "2025-03-01T10:45:00+05:30",
             "Modified_Time": "2025-03-01T10:45:00+05:30",
             "$se_module": "Leads",
@@ -446,6 +437,8 @@ def test_activities_use_bulk_read_and_link_through_se_module(zoho_http, make_ada
             "Who_Id": "554023000000540001",
             "Call_Start_Time": "2025-03-20T10:00:00+00:00",
             "Call_Type": "Outbound",
+            "Outgoing_Call_Status": "Scheduled",
+            "Call_Status": "",
             "Created_Time": "2025-03-01T10:45:00+00:00",
             "Modified_Time": "2025-03-01T10:45:00+00:00",
             "$se_module": "Deals",
@@ -453,7 +446,7 @@ def test_activities_use_bulk_read_and_link_through_se_module(zoho_http, make_ada
     ]
     rows = [[f"55402300000060000{i + 1}", *(r[f] for f in fields)] for i, r in enumerate(by_field)]
     _count(zoho_http, "Calls", 120_000)
-    _job_lifecycle(zoho_http, make_zip(JOB, header, rows), module="Calls")
+    _job_lifecycle(zoho_http, csv_zip(JOB, header, rows), module="Calls")
     adapter = make_adapter(modules=["Leads", "Contacts"], activity_modules=["Calls"], bulk_read_above=20_000)
     zoho_http.get(f"{API}/Leads/actions/count", json={"count": 10})
     zoho_http.get(f"{API}/Leads", status=204)
@@ -527,7 +520,7 @@ def test_naive_timestamps_take_the_default_zone_and_dates_stay_dates() -> None:
     ("content", "expected"),
     [
         pytest.param(b'{"code":"INTERNAL_ERROR"}', "is not a ZIP file", id="not-a-zip"),
-        pytest.param(make_zip("other", ["Id"], [["1"]]), None, id="single-csv-other-name"),
+        pytest.param(csv_zip("other", ["Id"], [["1"]]), None, id="single-csv-other-name"),
     ],
 )
 def test_open_result(content, expected) -> None:

@@ -42,9 +42,9 @@ def test_issue_example_loads_with_secrets_hidden() -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        pytest.param('data_center = "uk"', "data_center", id="unknown-dc"),
+        pytest.param('data_center = "mars"', "data_center", id="unknown-dc"),
         pytest.param('fields = { vat = "VAT" }', "unknown domain field vat", id="unknown-field"),
-        pytest.param('conflict_tag = "' + "x" * 26 + '"', "1-25 characters", id="long-tag"),
+        pytest.param('conflict_tag = "' + "x" * 26 + '"', "26 characters long; Zoho allows at most 25", id="long-tag"),
         pytest.param('modules = ["Leads", "Leads"]', "twice", id="duplicate-module"),
         pytest.param('activity_modules = ["Notes"]', "activity_modules", id="bad-activity-module"),
     ],
@@ -57,3 +57,60 @@ def test_bad_values_name_the_key(line: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as caught:
         parse_config(tomllib.loads(text), environ=ENV)
     assert "csecret" not in str(caught.value)
+
+
+def test_uk_data_center_is_known() -> None:
+    from adapters.zoho.auth import accounts_url
+
+    config = parse_config(tomllib.loads(EXAMPLE.replace('"ca"', '"uk"')), environ=ENV).adapter("zoho")
+    assert accounts_url(config) == "https://accounts.zoho.uk"
+
+
+RULES = """
+[[rules.pursuit]]
+name = "two-reps"
+tag = "{pursuit}"
+
+[[rules.sla]]
+name = "first-call"
+first_activity_within = "8h"
+tag = "{sla}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("pursuit", "sla", "messages"),
+    [
+        pytest.param(
+            "x" * 26,
+            "ok",
+            ['rules.pursuit[0] "two-reps".tag = "' + "x" * 26 + '" is 26 characters long; Zoho allows at most 25'],
+            id="too-long",
+        ),
+        pytest.param("a,b", "ok", ["contains ','"], id="comma"),
+        pytest.param("ok", "<b>", ['rules.sla[0] "first-call".tag', "contains '<' '>'"], id="angle-brackets"),
+        pytest.param("ok", "hot 🔥", ["contains an emoji"], id="emoji"),
+    ],
+)
+def test_rule_tags_zoho_would_refuse_fail_at_load(pursuit: str, sla: str, messages: list[str]) -> None:
+    text = EXAMPLE + RULES.format(pursuit=pursuit, sla=sla)
+    with pytest.raises(ConfigError) as caught:
+        parse_config(tomllib.loads(text), environ=ENV)
+    error = str(caught.value)
+    for message in messages:
+        assert message in error
+    assert 'adapter "zoho" writes tags to Zoho (change the tag)' in error
+    assert error.count("\n") == 0  # one problem, one line
+
+
+def test_rule_tags_are_free_without_a_zoho_adapter_and_fine_ones_pass() -> None:
+    parse_config(tomllib.loads(RULES.format(pursuit="x" * 40, sla="a,b")), environ=ENV)
+    config = parse_config(tomllib.loads(EXAMPLE + RULES.format(pursuit="撞单:冲突", sla="referee:sla-breach")), environ=ENV)
+    assert config.rules.pursuit[0].tag == "撞单:冲突"
+
+
+@pytest.mark.parametrize("tag", ["a<b", "x" * 26, "🔥"], ids=["bracket", "long", "emoji"])
+def test_conflict_tag_is_held_to_the_same_rules(tag: str) -> None:
+    text = EXAMPLE.replace('conflict_tag = "referee-conflict"', f'conflict_tag = "{tag}"')
+    with pytest.raises(ConfigError, match="change conflict_tag"):
+        parse_config(tomllib.loads(text), environ=ENV)

@@ -44,6 +44,7 @@ def test_every_endpoint_the_adapter_uses(zoho_http, make_adapter, kv, contract) 
         ("Leads", "leads_page"),
         ("Leads/deleted", "deleted_leads"),
         ("Calls", "calls_page"),
+        ("Calls/deleted", "deleted_leads"),
         ("Events", "events_page"),
         ("Tasks", "tasks_page"),
         ("settings/users_unavailability", "users_unavailability"),
@@ -55,9 +56,13 @@ def test_every_endpoint_the_adapter_uses(zoho_http, make_adapter, kv, contract) 
     zoho_http.post(f"{API}/Notes", json=load("notes_success"))
     zoho_http.post(f"{API}/actions/watch", status=201, json=load("watch_enable"))
     zoho_http.patch(f"{API}/actions/watch", json=load("watch_enable"))
+    zoho_http.delete(f"{API}/actions/watch", json=load("watch_disable"))
+    zoho_http.get(f"{API}/Leads/actions/count", json={"count": 3})
     adapter = make_adapter(modules=["Leads"], flag_field="Conflict__c")
     adapter.pull_users()
-    list(adapter.pull({"Leads": "2025-03-01T00:00:00+00:00", "Leads/deleted": "2025-03-01T00:00:00+00:00"}))
+    since = "2025-03-01T00:00:00+00:00"
+    list(adapter.pull({"Leads": since, "Leads/deleted": since, "Calls": since, "Calls/deleted": since}))
+    assert adapter.client.count("Leads") == 3
     target = RecordRef(adapter="zoho", module=Module.LEADS, id="554023000000536001")
     common = {"target": target, "reason": "r", "rule": "pursuit"}
     adapter.apply(
@@ -74,11 +79,16 @@ def test_every_endpoint_the_adapter_uses(zoho_http, make_adapter, kv, contract) 
         ]
     )
     enable_watch(adapter, kv, "https://referee.example.com/webhooks/zoho", NOW)
-    renew_if_due(adapter, kv, NOW + timedelta(days=7))
+    renew_if_due(adapter, kv, NOW + timedelta(days=6, hours=12))
+    enable_watch(adapter, kv, None, NOW)  # re-create: unsubscribes the stored channel first
     methods = {(c.request.method, c.request.url.split("?")[0].removeprefix(API)) for c in zoho_http.calls}
     assert {
         ("GET", "/Leads"),
         ("GET", "/Leads/deleted"),
+        ("GET", "/Calls"),
+        ("GET", "/Calls/deleted"),
+        ("GET", "/Leads/actions/count"),
+        ("DELETE", "/actions/watch"),
         ("POST", "/Leads/actions/change_owner"),
         ("POST", "/Leads/actions/add_tags"),
         ("PUT", "/Leads"),

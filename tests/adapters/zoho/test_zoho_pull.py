@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -13,7 +12,7 @@ from zoho_support import API, NOW, add_token, load
 
 from adapters.zoho import client as client_module
 from connector.domain import Module
-from connector.errors import BudgetExhaustedError, CrmApiError
+from connector.errors import BudgetExhaustedError, CrmApiError, QuotaExhaustedError
 
 ME = matchers.query_param_matcher({"type": "CurrentUser"}, strict_match=False)
 WATERMARK = (NOW - timedelta(minutes=1)).isoformat(timespec="seconds")
@@ -36,55 +35,22 @@ def _lead(i: int) -> dict[str, Any]:
     }
 
 
-class FakeModule:
-    """A Get Records endpoint over ``total`` leads honouring page / page_token / If-Modified-Since."""
-
-    def __init__(self, total: int) -> None:
-        self.rows = [_lead(i) for i in range(total)]
-        self.tokens: dict[str, int] = {}
-
-    def __call__(self, request: Any) -> tuple[int, dict[str, str], str]:
-        query = _query(request)
-        assert not ("page" in query and "page_token" in query), "page and page_token must never be mixed"
-        since = request.headers.get("If-Modified-Since")
-        rows = [r for r in self.rows if not since or r["Modified_Time"] > since]
-        if not rows:
-            return 304, {}, ""
-        start = self.tokens[query["page_token"]] if "page_token" in query else (int(query["page"]) - 1) * 200
-        page = rows[start : start + 200]
-        more = start + 200 < len(rows)
-        token = f"tok{start + 200}"
-        self.tokens[token] = start + 200
-        info = {
-            "per_page": 200,
-            "count": len(page),
-            "page": start // 200 + 1,
-            "more_records": more,
-            "next_page_token": token if more else None,
-            "sort_by": "Modified_Time",
-            "sort_order": "asc",
-        }
-        return 200, {}, json.dumps({"data": page, "info": info})
-
-
 def _setup(rsps: Any) -> None:
     add_token(rsps)
     rsps.get(f"{API}/users", json=load("current_user"), match=[ME])
 
 
-def test_paging_past_2000_switches_from_page_to_page_token(zoho_http, make_adapter) -> None:
-    _setup(zoho_http)
-    fake = FakeModule(2450)
-    zoho_http.add_callback("GET", f"{API}/Leads", callback=fake)
+def test_paging_past_2000_switches_from_page_to_page_token(org, make_adapter) -> None:
+    org.add("Leads", *(_lead(i) for i in range(2450)))
     adapter = make_adapter(modules=["Leads"], activity_modules=[], poll_deleted=False)
     batches = list(adapter.pull({}))
     assert sum(len(b.records) for b in batches) == 2450
     assert [b.cursor for b in batches][-1] == WATERMARK and all(b.cursor is None for b in batches[:-1])
-    queries = [_query(c.request) for c in zoho_http.calls if c.request.url.startswith(f"{API}/Leads")]
+    queries = [r.query for r in org.received if r.path == "/crm/v8/Leads"]
     assert len(queries) == 13  # ceil(2450 / 200): the minimum
     assert [q.get("page") for q in queries[:10]] == [str(p) for p in range(1, 11)]
-    assert [q.get("page_token") for q in queries[10:]] == ["tok2000", "tok2200", "tok2400"]
-    assert all("page" not in q for q in queries[10:])
+    assert all("page_token" in q and "page" not in q for q in queries[10:])
+    assert [r.status for r in org.received if r.path == "/crm/v8/Leads"] == [200] * 13
     assert {(q["per_page"], q["sort_by"], q["sort_order"]) for q in queries} == {
         ("200", "Modified_Time", "asc")
     }
@@ -154,14 +120,18 @@ def test_streams_records_deletions_and_activities_with_echo_marks(zoho_http, mak
         ("Leads", WATERMARK),
         ("Leads/deleted", WATERMARK),
         ("Calls", WATERMARK),
+        ("Calls/deleted", WATERMARK),  # first run of that stream: no call
         ("Tasks", WATERMARK),
+        ("Tasks/deleted", WATERMARK),
     ]
     leads = batches[0].records
     assert [r.extra.get("modified_by_integration", False) for r in leads] == [False, True, False]
     assert leads[0].tax_id == "US-99-1234567"
     assert [d.id for d in batches[1].deleted] == ["554023000000536009"]
     assert [a.id for a in batches[2].activities] == ["554023000000600001"]  # Deal/Case calls not tracked
-    assert [a.completed for a in batches[3].activities] == [True, False]
+    assert [a.completed for a in batches[4].activities] == [True, False]
+    calls = next(c.request for c in zoho_http.calls if c.request.url.startswith(f"{API}/Calls"))
+    assert "$se_module" in _query(calls)["fields"].split(",")  # Zoho sends only what is asked for
 
 
 def test_first_run_skips_the_deleted_poll(zoho_http, make_adapter) -> None:
@@ -174,25 +144,19 @@ def test_first_run_skips_the_deleted_poll(zoho_http, make_adapter) -> None:
     ]
 
 
-def test_page_token_cap_restarts_the_chain_from_the_last_modified_time(
-    zoho_http, make_adapter, monkeypatch
-) -> None:
+def test_page_token_cap_restarts_the_chain_from_the_last_modified_time(org, make_adapter, monkeypatch) -> None:
     monkeypatch.setattr(client_module, "MAX_DISCRETE_PAGE", 1)
-    _setup(zoho_http)
-    fake = FakeModule(300)
-
-    def capped(request: Any) -> tuple[int, dict[str, str], str]:
-        if "page_token" in _query(request):
-            return 400, {}, json.dumps(load("error_pagination_limit"))
-        return fake(request)
-
-    zoho_http.add_callback("GET", f"{API}/Leads", callback=capped)
+    org.chain_cap = 200  # Zoho's cap is 100,000 records per page-token chain
+    rows = [_lead(i) for i in range(300)]
+    org.add("Leads", *rows)
     batches = list(make_adapter(modules=["Leads"], activity_modules=[], poll_deleted=False).pull({}))
     ids = [r.id for b in batches for r in b.records]
-    assert set(ids) == {r["id"] for r in fake.rows}
-    restart = zoho_http.calls[-1].request
-    assert restart.headers["If-Modified-Since"] == "2025-01-01T00:03:18+00:00"  # last seen (199 s) minus 1 s
-    assert _query(restart)["page"] == "1"
+    assert set(ids) == {r["id"] for r in rows}
+    calls = [r for r in org.received if r.path == "/crm/v8/Leads"]
+    assert [(r.status, "page_token" in r.query) for r in calls] == [(200, False), (400, True), (200, False)]
+    restart = calls[-1]
+    assert restart.headers["if-modified-since"] == "2025-01-01T00:03:18+00:00"  # last seen (199 s) minus 1 s
+    assert restart.query["page"] == "1"
 
 
 def test_429_is_retried_honouring_retry_after(zoho_http_ordered, make_adapter, slept) -> None:
@@ -215,11 +179,31 @@ def test_500_is_retried_with_backoff(zoho_http_ordered, make_adapter, slept) -> 
     assert len(slept) == 2 and 0.5 <= slept[0] <= 1.0 and 1.0 <= slept[1] <= 2.0
 
 
-def test_credit_exhaustion_stops_the_run(zoho_http, make_adapter) -> None:
+def test_used_up_daily_credits_stop_the_pull_at_once_saying_when_they_free_up(
+    zoho_http, make_adapter, slept
+) -> None:
+    """Zoho answers 429 TOO_MANY_REQUESTS about the 24-hour period: no retry can help."""
     _setup(zoho_http)
-    zoho_http.get(f"{API}/Leads", status=400, json=load("error_limit_reached"))
-    with pytest.raises(BudgetExhaustedError, match="daily API credits"):
-        list(make_adapter(modules=["Leads"], activity_modules=[]).pull({}))
+    zoho_http.get(f"{API}/Leads", status=429, json=load("error_credits_exhausted"))
+    adapter = make_adapter(modules=["Leads"], activity_modules=[])
+    batches = []
+    with pytest.raises(QuotaExhaustedError, match="daily API credits are used up") as caught:
+        batches.extend(adapter.pull({}))
+    assert caught.value.resets_at == NOW + timedelta(hours=24)
+    assert "2025-03-02T12:00+00:00 at the latest" in str(caught.value)
+    assert caught.value.exit_code == 3
+    assert adapter.api_calls()["GET /Leads"] == 1 and slept == []  # not retried
+    assert all(b.cursor is None for b in batches)
+
+
+def test_a_concurrency_429_is_still_retried(zoho_http_ordered, make_adapter, slept) -> None:
+    add_token(zoho_http_ordered)
+    zoho_http_ordered.get(f"{API}/users", json=load("current_user"))
+    zoho_http_ordered.get(f"{API}/Leads", status=429, json=load("error_too_many_requests"))
+    zoho_http_ordered.get(f"{API}/Leads", json=load("leads_page"))
+    adapter = make_adapter(modules=["Leads"], activity_modules=[], poll_deleted=False)
+    assert sum(len(b.records) for b in adapter.pull({})) == 3
+    assert len(slept) == 1
 
 
 def test_max_api_calls_is_a_hard_budget(zoho_http, make_adapter) -> None:

@@ -13,7 +13,7 @@ from zoho_support import API, NOW, add_token, load
 
 from adapters.zoho.unavailability import to_absences, window_filter
 from connector.domain import Absence, Module, Record
-from connector.errors import AuthError, BudgetExhaustedError
+from connector.errors import AuthError, QuotaExhaustedError
 from rules.assign import Assigner, AssignmentConfig, TeamConfig
 
 URL = f"{API}/settings/users_unavailability"
@@ -176,8 +176,8 @@ def test_switched_off_it_costs_no_call(zoho_http, make_adapter) -> None:
 def test_used_up_credits_still_stop_the_run(zoho_http, make_adapter) -> None:
     add_token(zoho_http)
     zoho_http.get(f"{API}/users", json=load("users"))
-    zoho_http.get(URL, status=400, json=load("error_limit_reached"))
-    with pytest.raises(BudgetExhaustedError):
+    zoho_http.get(URL, status=429, json=load("error_credits_exhausted"))
+    with pytest.raises(QuotaExhaustedError):
         make_adapter().pull_users()
 
 

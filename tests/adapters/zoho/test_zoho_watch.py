@@ -34,11 +34,13 @@ def test_enable_subscribes_modules_with_a_random_token_kept_in_the_store(zoho_ht
     assert enable_watch.__module__ == "adapters.zoho.watch"
 
 
-def test_second_enable_rotates_the_token(zoho_http, make_adapter, kv) -> None:
+def test_second_enable_rotates_the_token(zoho_http, make_adapter, kv, slept) -> None:
     adapter = make_adapter()
     first = _enable(zoho_http, adapter, kv)
+    zoho_http.delete(f"{API}/actions/watch", json=load("watch_disable"))
     second = enable_watch(adapter, kv, URL, NOW)
     assert first.token != second.token
+    assert [c.request.method for c in zoho_http.calls[1:]] == ["POST", "DELETE", "POST"] and slept == []
 
 
 def test_watch_url_must_be_https(make_adapter, kv) -> None:
@@ -139,3 +141,52 @@ def test_maintain_hook_renews_through_the_adapter_store(zoho_http, make_adapter,
     zoho_http.patch(f"{API}/actions/watch", json=load("watch_enable"))
     assert adapter.maintain(NOW + timedelta(days=6, hours=1)) == "renewed"
     assert make_adapter(store=None).maintain(NOW) == "not-enabled"
+
+
+NOT_SUBSCRIBED = {"watch": [{"code": "NOT_SUBSCRIBED", "details": {}, "message": "not subscribed", "status": "error"}]}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        pytest.param(400, NOT_SUBSCRIBED, "NOT_SUBSCRIBED: not subscribed", id="not-subscribed"),
+        pytest.param(401, load("error_scope_mismatch"), "lacks the scope ZohoCRM.notifications.ALL", id="scope-lost"),
+    ],
+)
+def test_a_failed_renewal_is_one_warning_not_an_error(zoho_http, make_adapter, kv, status, body, expected) -> None:
+    adapter = make_adapter()
+    channel = _enable(zoho_http, adapter, kv)
+    zoho_http.patch(f"{API}/actions/watch", status=status, json=body)
+    assert adapter.maintain(NOW + timedelta(days=6, hours=12)) == "failed"
+    [warning] = adapter.drain_warnings()
+    assert warning.code == "watch_renewal_failed"
+    assert expected in warning.message and "run `referee zoho watch`" in warning.message
+    assert f"notifications stop at {channel.expires_at}" in warning.message
+    assert channel.token not in warning.message
+    assert load_channel(kv, "zoho") == channel  # kept: `referee zoho watch` reuses its URL
+
+
+def test_an_expired_channel_warns_without_a_call(zoho_http, make_adapter, kv) -> None:
+    adapter = make_adapter()
+    channel = _enable(zoho_http, adapter, kv)
+    calls = len(zoho_http.calls)
+    assert adapter.maintain(NOW + timedelta(days=8)) == "expired"
+    [warning] = adapter.drain_warnings()
+    assert warning.code == "watch_channel_expired" and channel.expires_at in warning.message
+    assert len(zoho_http.calls) == calls
+
+
+def test_watch_again_without_url_recreates_the_channel_for_the_stored_url(zoho_http, make_adapter, kv) -> None:
+    adapter = make_adapter()
+    first = _enable(zoho_http, adapter, kv)
+    zoho_http.delete(f"{API}/actions/watch", status=400, json=NOT_SUBSCRIBED)  # Zoho forgot it already
+    second = enable_watch(adapter, kv, None, NOW)
+    assert second.notify_url == URL and (second.channel_id, second.token) != (first.channel_id, first.token)
+    delete = next(c for c in zoho_http.calls if c.request.method == "DELETE")
+    assert f"channel_ids={first.channel_id}" in delete.request.url
+    assert load_channel(kv, "zoho") == second
+
+
+def test_watch_without_url_and_without_a_stored_channel_is_a_usage_error(make_adapter, kv) -> None:
+    with pytest.raises(UsageError, match="give --url"):
+        enable_watch(make_adapter(), kv, None, NOW)

@@ -8,6 +8,7 @@ import pytest
 from zoho_support import NOW, load
 
 from adapters.zoho import wire
+from adapters.zoho.activities import to_activities
 from adapters.zoho.wire import Outcome, classify
 from connector.domain import ActivityKind, Module, RecordRef
 
@@ -81,7 +82,7 @@ def test_fields_list_is_explicit_and_capped_at_fifty() -> None:
 
 def test_calls_link_through_what_id_and_who_id() -> None:
     calls = load("calls_page")["data"]
-    done = wire.to_activities("zoho", "Calls", calls[0], now=NOW, default_tz="UTC", modules=list(Module))
+    done = to_activities("zoho", "Calls", calls[0], now=NOW, default_tz="UTC", modules=list(Module))
     assert [(a.id, a.record, a.kind, a.completed) for a in done] == [
         (
             "554023000000600001",
@@ -91,19 +92,17 @@ def test_calls_link_through_what_id_and_who_id() -> None:
         )
     ]
     assert done[0].occurred_at == datetime(2025, 3, 1, 10, 30, tzinfo=IST)
-    deal_call = wire.to_activities("zoho", "Calls", calls[1], now=NOW, default_tz="UTC", modules=list(Module))
+    deal_call = to_activities("zoho", "Calls", calls[1], now=NOW, default_tz="UTC", modules=list(Module))
     assert [(a.id, a.record.module, a.completed) for a in deal_call] == [
         ("554023000000600002", Module.DEALS, False),  # scheduled in the future: not done yet
         ("554023000000600002:who", Module.CONTACTS, False),
     ]
-    assert (
-        wire.to_activities("zoho", "Calls", calls[2], now=NOW, default_tz="UTC", modules=list(Module)) == []
-    )
+    assert to_activities("zoho", "Calls", calls[2], now=NOW, default_tz="UTC", modules=list(Module)) == []
 
 
 def test_activity_on_untracked_module_is_dropped() -> None:
     call = load("calls_page")["data"][0]
-    assert wire.to_activities("zoho", "Calls", call, now=NOW, default_tz="UTC", modules=[Module.DEALS]) == []
+    assert to_activities("zoho", "Calls", call, now=NOW, default_tz="UTC", modules=[Module.DEALS]) == []
 
 
 @pytest.mark.parametrize(
@@ -140,7 +139,7 @@ def test_events_and_tasks(
 ) -> None:
     raw = load(fixture)["data"][index]
     module = "Events" if fixture.startswith("events") else "Tasks"
-    [activity] = wire.to_activities("zoho", module, raw, now=NOW, default_tz="UTC", modules=list(Module))
+    [activity] = to_activities("zoho", module, raw, now=NOW, default_tz="UTC", modules=list(Module))
     assert (activity.kind, activity.occurred_at, activity.completed) == (kind, occurred, completed)
 
 
@@ -162,7 +161,9 @@ def test_users_keep_status_and_time_zone() -> None:
         pytest.param(401, load("error_scope_mismatch"), Outcome.SCOPE, id="401-scope-mismatch"),
         pytest.param(200, load("token_access_denied"), Outcome.TOKEN_THROTTLED, id="200-access-denied"),
         pytest.param(200, load("token_invalid_client"), Outcome.AUTH, id="200-invalid-client"),
-        pytest.param(400, load("error_limit_reached"), Outcome.CREDITS, id="400-limit-reached"),
+        pytest.param(400, load("error_limit_reached"), Outcome.ERROR, id="400-limit-reached-is-per-endpoint"),
+        pytest.param(429, load("error_credits_exhausted"), Outcome.CREDITS, id="429-24-hour-credits"),
+        pytest.param(429, load("error_too_many_requests"), Outcome.ERROR, id="429-concurrency-is-short-term"),
         pytest.param(400, load("error_pagination_limit"), Outcome.RESTART_CHAIN, id="400-page-token-cap"),
         pytest.param(
             403,
@@ -191,3 +192,113 @@ def test_token_expiry_in_milliseconds_when_expires_in_sec_present() -> None:
     )
     assert token.expires_at == NOW + timedelta(hours=1)
     assert token.api_domain == "https://www.zohoapis.eu"
+
+
+def _activity(module: str, **fields: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "id": "7001",
+        "Owner": {"id": "554023000000235011", "name": "Ann"},
+        "What_Id": {"id": "554023000000536001", "name": "Lead"},
+        "$se_module": "Leads",
+        "Who_Id": None,
+        "Created_Time": (NOW - timedelta(days=2)).isoformat(),
+    }
+    return base | fields
+
+
+PAST, FUTURE = (NOW - timedelta(hours=2)).isoformat(), (NOW + timedelta(hours=2)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("module", "fields", "completed"),
+    [
+        pytest.param(
+            "Calls", {"Call_Start_Time": PAST, "Outgoing_Call_Status": "Completed"}, True, id="call-completed"
+        ),
+        pytest.param(
+            "Calls", {"Call_Start_Time": PAST, "Outgoing_Call_Status": "Overdue"}, False, id="call-overdue"
+        ),
+        pytest.param(
+            "Calls",
+            {"Call_Start_Time": PAST, "Outgoing_Call_Status": "Cancelled"},
+            False,
+            id="call-cancelled",
+        ),
+        pytest.param(
+            "Calls",
+            {"Call_Start_Time": FUTURE, "Outgoing_Call_Status": "Scheduled"},
+            False,
+            id="call-scheduled",
+        ),
+        pytest.param(
+            "Calls", {"Call_Start_Time": PAST, "Call_Status": "Scheduled"}, False, id="call-status-field"
+        ),
+        pytest.param("Calls", {"Call_Start_Time": PAST, "Call_Type": "Missed"}, False, id="call-missed"),
+        pytest.param(
+            "Calls", {"Call_Start_Time": PAST, "Call_Type": "Inbound"}, True, id="call-logged-inbound"
+        ),
+        pytest.param(
+            "Calls", {"Call_Start_Time": FUTURE, "Call_Type": "Outbound"}, False, id="call-in-the-future"
+        ),
+        pytest.param("Events", {"Start_DateTime": PAST, "$event_cancelled": False}, True, id="meeting-held"),
+        pytest.param(
+            "Events", {"Start_DateTime": PAST, "$event_cancelled": True}, False, id="meeting-cancelled"
+        ),
+        pytest.param(
+            "Events", {"Start_DateTime": PAST, "$event_cancelled": "true"}, False, id="meeting-cancelled-csv"
+        ),
+        pytest.param("Events", {"Start_DateTime": FUTURE}, False, id="meeting-ahead"),
+        pytest.param("Tasks", {"Status": "Completed", "Closed_Time": PAST}, True, id="task-completed"),
+        pytest.param("Tasks", {"Status": "Deferred", "Closed_Time": PAST}, True, id="task-closed-time-set"),
+        pytest.param("Tasks", {"Status": "Not Started", "Due_Date": "2025-03-01"}, False, id="task-open"),
+    ],
+)
+def test_what_done_means(module: str, fields: dict[str, object], completed: bool) -> None:
+    [activity] = to_activities(
+        "zoho", module, _activity(module, **fields), now=NOW, default_tz="UTC", modules=list(Module)
+    )
+    assert activity.completed is completed
+
+
+def test_a_converted_lead_is_status_converted_and_keeps_its_lead_status() -> None:
+    raw = {**load("leads_page")["data"][0], "Converted__s": True}
+    record = wire.to_record("zoho", Module.LEADS, raw, {})
+    assert (record.status, record.extra["lead_status"]) == ("Converted", "Contacted")
+    assert wire.to_record("zoho", Module.LEADS, {**raw, "Converted__s": False}, {}).status == "Contacted"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "header", "daily"),
+    [
+        pytest.param(
+            429,
+            {"message": "Number of API requests for the 24 hour period is exceeded"},
+            None,
+            True,
+            id="24h",
+        ),
+        pytest.param(429, {"message": "API credits for the day exhausted"}, None, True, id="for-the-day"),
+        pytest.param(
+            429,
+            {"message": "concurrency limit of the user for the app is exceeded"},
+            None,
+            False,
+            id="concurrency",
+        ),
+        pytest.param(
+            429,
+            {
+                "message": "Number of API requests for the 24 hour period is exceeded or the concurrency limit is exceeded"
+            },
+            None,
+            False,
+            id="ambiguous-stays-retried",
+        ),
+        pytest.param(429, {"message": ""}, "0", True, id="no-credits-left-header"),
+        pytest.param(400, {"code": "LIMIT_REACHED", "message": "24 hour"}, None, False, id="not-a-429"),
+    ],
+)
+def test_daily_quota_is_told_from_a_short_term_429(
+    status: int, body: dict, header: str | None, daily: bool
+) -> None:
+    assert wire.is_daily_quota(status, body, header) is daily

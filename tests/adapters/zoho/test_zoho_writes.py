@@ -151,7 +151,7 @@ def test_notes_off_and_unknown_actions_are_skipped_without_calls(zoho_http, make
 
 def test_budget_exhausted_mid_apply_fails_the_rest_without_calling(zoho_http, make_adapter) -> None:
     add_token(zoho_http)
-    zoho_http.post(f"{API}/Leads/actions/change_owner", status=400, json=load("error_limit_reached"))
+    zoho_http.post(f"{API}/Leads/actions/change_owner", status=429, json=load("error_credits_exhausted"))
     results = make_adapter().apply(
         [
             _action(ActionType.REASSIGN, L1, new_owner_id=A),
