@@ -11,8 +11,6 @@ PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[A-Za-z0-9_]+)?)\}")
 WRITE_PLACEHOLDERS = frozenset({"id", "to", "from", "tag", "text", "module"})
 READ_PLACEHOLDERS = frozenset({"cursor", "id", "module", "now"})
 RECORD_PLACEHOLDER_PREFIX = "record."
-RECORD_ATTRIBUTES = frozenset({"id", "module", "owner_id", "account_id"})
-"""``{record.<x>}`` may name these domain fields, or any non-domain field the records map keeps."""
 
 RECORD_FIELDS = frozenset(
     {
