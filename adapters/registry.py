@@ -38,5 +38,5 @@ def build_adapter(
     if config.kind == "webhook":
         from adapters.webhook.adapter import WebhookAdapter
 
-        return WebhookAdapter(name, config, store=store, default_tz=default_tz)
+        return WebhookAdapter(name, config, store=store, default_tz=default_tz, clock=clock)
     raise ConfigError(f'adapters.{name}: unknown kind "{config.kind}" (use "file", "zoho" or "webhook")')

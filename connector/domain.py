@@ -19,6 +19,11 @@ ECHO_MARK = "modified_by_integration"
 record's last change, so our write-backs coming back through polls and webhooks can be recognised."""
 
 
+NOTE_MARK = "crm-referee:"
+"""Every note crm-referee writes starts with this, so adapters can tell our notes, read back as
+activities, from a rep's work (together with the journal, which knows where we wrote)."""
+
+
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -103,6 +108,8 @@ class Record(Frozen):
     module: Module
     id: str
     owner_id: str | None = None
+    co_owner_ids: tuple[str, ...] = ()
+    """Further owners when the CRM assigns a record to several reps (never including ``owner_id``)."""
     created_at: AwareDatetime | None = None
     modified_at: AwareDatetime | None = None
     assigned_at: AwareDatetime | None = None
@@ -123,6 +130,11 @@ class Record(Frozen):
     @property
     def ref(self) -> RecordRef:
         return RecordRef(adapter=self.adapter, module=self.module, id=self.id)
+
+    @property
+    def owner_ids(self) -> tuple[str, ...]:
+        """Every owner: ``owner_id`` first, then the co-owners."""
+        return ((self.owner_id,) if self.owner_id else ()) + self.co_owner_ids
 
     @property
     def display_name(self) -> str:

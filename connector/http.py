@@ -3,7 +3,8 @@
 Transient failures (connection errors, timeouts, 429, 5xx) are retried here with exponential
 backoff and jitter, honouring ``Retry-After``; nothing above this layer retries. Every call is
 counted per endpoint so runs can report what they cost, and an optional budget stops a run
-before it spends more calls than allowed.
+before it spends more calls than allowed. A client may be shared by threads (per-record reads):
+counting is locked, and a ``Retry-After`` pauses every thread, not only the one that got it.
 
 An adapter may pass ``classify``: it sees every response before the retry decision and can turn
 one into a final error (Zoho's "daily credits used up" is an HTTP 429 that no retry can fix).
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
@@ -93,6 +95,8 @@ class HttpClient:
         self.retry_statuses = frozenset(retry_statuses)
         self.classify = classify
         self.calls: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._resume_at = 0.0  # time.monotonic() before which no thread sends (a Retry-After)
 
     def request(
         self,
@@ -119,8 +123,11 @@ class HttpClient:
         )
         for attempt in retrying:
             with attempt:
-                self.budget.spend(self.crm)
-                self.calls[label] += 1
+                if attempt.retry_state.attempt_number == 1:  # a retry already waited its own delay
+                    self._wait_for_resume()
+                with self._lock:
+                    self.budget.spend(self.crm)
+                    self.calls[label] += 1
                 response = self._send(method, url, label, params=params, json=json, data=data, headers=headers)
         return response
 
@@ -135,13 +142,26 @@ class HttpClient:
         if final is not None:
             raise final
         if response.status_code in self.retry_statuses:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if retry_after:
+                with self._lock:
+                    resume = time.monotonic() + min(retry_after, self.max_delay)
+                    self._resume_at = max(self._resume_at, resume)
             raise RetriableApiError(
                 f"{self.crm}: {label} answered HTTP {response.status_code}",
                 crm=self.crm,
                 status=response.status_code,
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                retry_after=retry_after,
             )
+        if self._resume_at:
+            self._resume_at = 0.0  # the server answers again: nobody needs to hold back any more
         return response
+
+    def _wait_for_resume(self) -> None:
+        """Hold back while a ``Retry-After`` another request got has not passed yet."""
+        delay = self._resume_at - time.monotonic()
+        if delay > 0:
+            self.sleep(delay)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

@@ -66,6 +66,7 @@ def encode_event(event: InboundEvent) -> str:
             "records": [r.model_dump(mode="json") for r in event.records],
             "record_refs": [r.model_dump(mode="json") for r in event.record_refs],
             "meta": dict(event.meta),
+            "deleted": [r.model_dump(mode="json") for r in event.deleted],
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -79,6 +80,7 @@ def decode_event(text: str) -> InboundEvent:
         records=tuple(Record.model_validate(r) for r in data.get("records", ())),
         record_refs=tuple(RecordRef.model_validate(r) for r in data.get("record_refs", ())),
         meta=dict(data.get("meta", {})),
+        deleted=tuple(RecordRef.model_validate(r) for r in data.get("deleted", ())),
     )
 
 
@@ -316,4 +318,4 @@ def _entry(row: Any) -> InboxEntry:
 def describe_refs(event: InboundEvent) -> Sequence[str]:
     """The records an event names, for log lines."""
     refs = [str(r.ref) for r in event.records] or [str(r) for r in event.record_refs]
-    return refs
+    return refs + [f"{r} (deleted)" for r in event.deleted]

@@ -33,12 +33,16 @@ class PullBatch:
 
 @dataclass(frozen=True)
 class InboundEvent:
-    """A verified change notification, reduced to what the worker needs."""
+    """A verified change notification, reduced to what the worker needs.
+
+    ``records`` arrived whole, ``record_refs`` must be fetched, ``deleted`` are gone from the CRM.
+    """
 
     event_id: str
     records: Sequence[Record] = ()
     record_refs: Sequence[RecordRef] = ()
     meta: Mapping[str, str] = field(default_factory=dict)
+    deleted: Sequence[RecordRef] = ()
 
 
 @runtime_checkable
@@ -68,8 +72,13 @@ class WebhookSource(Protocol):
 
     name: str
 
-    def verify_inbound(self, headers: Mapping[str, str], body: bytes) -> InboundEvent:
-        """Verify and parse a webhook; raise ``WebhookRejectedError`` when it must be refused."""
+    def verify_inbound(
+        self, headers: Mapping[str, str], body: bytes, *, method: str = "POST", url: str = ""
+    ) -> InboundEvent:
+        """Verify and parse a webhook; raise ``WebhookRejectedError`` when it must be refused.
+
+        ``method`` and ``url`` are the request line as received, for schemes that sign them.
+        """
         ...
 
     def fetch_records(self, refs: Sequence[RecordRef]) -> Sequence[Record]:

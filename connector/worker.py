@@ -172,10 +172,10 @@ class Worker:
                 f'adapter "{name}" is no longer configured; add it back or leave the event parked'
             )
         records = list(event.records)
-        deleted: list[RecordRef] = []
+        deleted: list[RecordRef] = list(event.deleted)
         if event.record_refs:
             if event.meta.get("operation") == "delete":
-                deleted = list(event.record_refs)
+                deleted.extend(event.record_refs)
             elif isinstance(adapter, WebhookSource):
                 records.extend(adapter.fetch_records(event.record_refs))
         if deleted:

@@ -271,7 +271,9 @@ class ZohoAdapter:
 
     # --- webhooks --------------------------------------------------------------------------
 
-    def verify_inbound(self, headers: Mapping[str, str], body: bytes) -> InboundEvent:
+    def verify_inbound(
+        self, headers: Mapping[str, str], body: bytes, *, method: str = "POST", url: str = ""
+    ) -> InboundEvent:
         """Check the channel token (constant time) against the one stored when the channel was enabled."""
         try:
             payload = json.loads(body)

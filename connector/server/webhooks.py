@@ -85,7 +85,7 @@ async def receive_webhook(
         return _problem(state, label, "too_large", 413, f"the body is larger than {limit} bytes")
     headers = {k: v for k, v in request.headers.items()}
     try:
-        event = await run_in_threadpool(_verify, source, headers, body)
+        event = await run_in_threadpool(_verify, source, headers, body, request.method, str(request.url))
     except WebhookRejectedError as exc:
         outcome = "rejected" if exc.status == 401 else "invalid"
         return _problem(state, label, outcome, exc.status, str(exc))
@@ -99,8 +99,8 @@ async def receive_webhook(
     )
 
 
-def _verify(source: WebhookSource, headers: dict[str, str], body: bytes) -> InboundEvent:
-    event = source.verify_inbound(headers, body)
+def _verify(source: WebhookSource, headers: dict[str, str], body: bytes, method: str, url: str) -> InboundEvent:
+    event = source.verify_inbound(headers, body, method=method, url=url)
     if not event.event_id:
         raise WebhookRejectedError("the event has no id", status=400)
     return event

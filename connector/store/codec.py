@@ -184,13 +184,19 @@ def load_mapping(text: str | None) -> dict[str, Any]:
     return json.loads(text) if text else {}
 
 
+CO_OWNERS_KEY = "_co_owner_ids"
+"""Co-owners travel in the ``extra`` JSON column under this key: no schema change for a rare field."""
+
+
 def record_to_row(record: Record, seen_at: datetime) -> dict[str, Any]:
     row = dict(record.__dict__)
+    del row["co_owner_ids"]
     row["module"] = record.module.value
     row["emails"] = dump_json(record.emails)
     row["phones"] = dump_json(record.phones)
     row["tags"] = dump_json(record.tags)
-    row["extra"] = dump_json(record.extra)
+    extra = {**record.extra, CO_OWNERS_KEY: list(record.co_owner_ids)} if record.co_owner_ids else record.extra
+    row["extra"] = dump_json(extra)
     row["seen_at"] = seen_at
     return row
 
@@ -219,12 +225,15 @@ def row_to_record(row: Sequence[Any]) -> Record:
         tags,
         extra,
     ) = row
+    extra_values = _loads(extra) if extra else {}
+    co_owners = tuple(extra_values.pop(CO_OWNERS_KEY, ()))
     return _new_record(
         {
             "adapter": adapter,
             "module": _MODULES[module],
             "id": id_,
             "owner_id": owner_id,
+            "co_owner_ids": co_owners,
             "created_at": created_at,
             "modified_at": modified_at,
             "assigned_at": assigned_at,
@@ -240,7 +249,7 @@ def row_to_record(row: Sequence[Any]) -> Record:
             "city": city,
             "account_id": account_id,
             "tags": load_strings(tags) if tags else (),
-            "extra": _loads(extra) if extra else {},
+            "extra": extra_values,
         }
     )
 

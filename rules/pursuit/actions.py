@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connector.domain import Action, ActionType, Finding, RecordRef, action_key
+from connector.domain import NOTE_MARK, Action, ActionType, Finding, RecordRef, action_key
 from rules.identity.resolve import Resolution
 from rules.pursuit.config import PursuitRule
 
@@ -46,7 +46,7 @@ def note_text(finding: Finding, ref: RecordRef, moved_from: str | None) -> str:
     """The note left on one record: why it is one customer, who pursues, and what was decided."""
     details = finding.details
     lines = [
-        f"crm-referee: {len(finding.owners)} reps are pursuing the same customer "
+        f"{NOTE_MARK} {len(finding.owners)} reps are pursuing the same customer "
         f"\"{details.get('customer_name', finding.customer)}\" (pursuit rule \"{finding.rule}\").",
         "Why these records are one customer:",
     ]

@@ -2,7 +2,8 @@
 
 Customers come from :func:`rules.identity.resolve`. For each customer, reps who own a record and
 acted on it within ``active_within``, or who acted on a record someone else owns (poaching), are
-pursuers; two or more pursuers make a finding unless they all share an ``allow_shared`` team.
+pursuers; two or more pursuers make a finding unless they all share an ``allow_shared`` team or
+all own one record together (co-owners: a record owned by two reps is no conflict with itself).
 The rule's policy picks a keeper, and the rule's action flags (and maybe reassigns) the records.
 """
 
@@ -78,7 +79,7 @@ def _customers_worth_checking(resolution: Resolution, index: ActivityIndex) -> l
         if resolution.roots[i] != i or i in resolution.groups:
             continue
         acts = index.by_record.get(ref_key(record.adapter, record.module, record.id), ())
-        if any(act.owner_id != record.owner_id for act in acts):
+        if any(act.owner_id not in record.owner_ids for act in acts):
             found.append((i,))
     return sorted(found)
 
@@ -88,7 +89,7 @@ def _judge(
     snapshot: Snapshot, rule: PursuitRule, now: datetime,
 ) -> Finding | None:
     pursuers = active_pursuers(everyone, now - rule.active_within)
-    if len(pursuers) < 2 or _all_share_a_team(pursuers, snapshot, rule):
+    if len(pursuers) < 2 or _all_share_a_team(pursuers, snapshot, rule) or _co_owners(pursuers, resolution, members):
         return None
     case = Case(pursuers, everyone, resolution.records, members, snapshot.users, rule, now)
     decision = POLICIES[rule.resolve](case)
@@ -123,6 +124,12 @@ def _all_share_a_team(pursuers: Sequence[Pursuer], snapshot: Snapshot, rule: Pur
         if all((u := snapshot.users.get(p.user)) is not None and team in u.teams for p in pursuers):
             return True
     return False
+
+
+def _co_owners(pursuers: Sequence[Pursuer], resolution: Resolution, members: tuple[int, ...]) -> bool:
+    """All pursuers own one record together: a record owned by several reps is no conflict with itself."""
+    users = {p.user for p in pursuers}
+    return any(users <= set(resolution.records[i].owner_ids) for i in members)
 
 
 def _day(when: datetime | None) -> str:

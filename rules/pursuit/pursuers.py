@@ -68,17 +68,18 @@ def collect_pursuers(
     for i in members:
         record = records[i]
         key = ref_key(record.adapter, record.module, record.id)
-        if record.owner_id:
-            pursuer = found.setdefault(record.owner_id, Pursuer(record.owner_id))
+        owners = record.owner_ids  # co-owners own the record too: their work on it is their own
+        for owner in owners:
+            pursuer = found.setdefault(owner, Pursuer(owner))
             pursuer.owned.append(i)
-            pursuer.touch(index.assigned.get((key, record.owner_id)) or record.assigned_at or record.created_at)
+            pursuer.touch(index.assigned.get((key, owner)) or record.assigned_at or record.created_at)
         for act in index.by_record.get(key, ()):
             user = act.owner_id or ""
             pursuer = found.setdefault(user, Pursuer(user))
             pursuer.touch(act.occurred_at)
             if pursuer.last_any is None or act.occurred_at > pursuer.last_any:
                 pursuer.last_any = act.occurred_at
-            if user == record.owner_id:
+            if user in owners:
                 if pursuer.last_own is None or act.occurred_at > pursuer.last_own:
                     pursuer.last_own = act.occurred_at
             elif act.occurred_at > index.released.get((key, user), act.occurred_at - timedelta(1)):

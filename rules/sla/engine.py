@@ -11,7 +11,16 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from connector.domain import Action, ActionType, Finding, FindingKind, Record, action_key, stable_hash
+from connector.domain import (
+    NOTE_MARK,
+    Action,
+    ActionType,
+    Finding,
+    FindingKind,
+    Record,
+    action_key,
+    stable_hash,
+)
 from connector.durations import format_duration
 from connector.gcpause import gc_paused
 from rules.assign.assigner import Assigner
@@ -274,7 +283,7 @@ class _Decider:
                 type=ActionType.NOTE,
                 target=breach.ref,
                 rule=breach.rule.name,
-                text=f"crm-referee: {breach.summary}. {what}.",
+                text=f"{NOTE_MARK} {breach.summary}. {what}.",
                 reason=what,
                 idempotency_key=action_key(ActionType.NOTE, breach.ref, main_key),
             )

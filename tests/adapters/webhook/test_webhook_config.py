@@ -26,7 +26,7 @@ def test_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     assert acme.auth.token.get_secret_value() == "acme-demo-token"
     assert acme.inbound is not None and acme.inbound.secret.get_secret_value() == "demo-webhook-secret"
     assert acme.timeout.total_seconds() == 20
-    assert acme.read.records is not None and acme.read.records.pagination.style == "cursor"
+    assert len(acme.read.records) == 1 and acme.read.records[0].pagination.style == "cursor"
     assert {"reassign", "flag", "note"} == {t for t in ("reassign", "flag", "note") if getattr(acme.write, t)}
     assert config.rules.pursuit and config.rules.sla
 
@@ -47,7 +47,8 @@ def test_describe_lists_capabilities_without_secrets(monkeypatch: pytest.MonkeyP
     assert "read records: GET /leads (cursor pagination, incremental on updated_at" in text
     assert "write reassign: PATCH /leads/{id}" in text
     assert (
-        "inbound webhooks: hmac-sha256 in X-Acme-Signature, timestamp in X-Acme-Timestamp within 5m" in text
+        "inbound webhooks: hmac-sha256 in X-Acme-Signature over {timestamp}.{body}, timestamp in "
+        "X-Acme-Timestamp within 5m; record at event.data" in text
     )
 
 
@@ -105,7 +106,7 @@ def test_describe_reports_unsupported_writes() -> None:
         pytest.param({"read": {"record": {"path": "/leads"}}}, "needs {id}", id="single-record-needs-id"),
         pytest.param(
             {"inbound": {"secret": "s", "signature": {"header": "X-S"}}},
-            "exactly one of record",
+            "set record .* and/or record_id",
             id="inbound-source",
         ),
         pytest.param(
@@ -132,3 +133,79 @@ def test_loader_errors_never_show_secrets(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         parse_config(raw, environ={"T": "super-secret"})
     assert "adapters.acme.timeout" in str(info.value) and "super-secret" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("read", "message"),
+    [
+        pytest.param(
+            {"activities": {"for_each": "records", "path": "/a", "fields": {"id": "id", "occurred_at": "at"}}},
+            r"needs \{record.id\}",
+            id="fan-out-needs-a-record-field",
+        ),
+        pytest.param(
+            {"activities": {"path": "/leads/{record.id}/calls", "fields": {"id": "id", "record_id": "r", "occurred_at": "at"}}},
+            r"unknown placeholder \{record.id\}",
+            id="record-field-needs-for-each",
+        ),
+        pytest.param(
+            {"activities": {"for_each": "records", "path": "/l/{record.id}", "params": {"since": "{cursor}"}, "fields": {"id": "id", "occurred_at": "at"}}},
+            "drop {cursor} and cursor_field",
+            id="fan-out-reads-whole-lists",
+        ),
+        pytest.param(
+            {"activities": {"for_each": "records", "path": "/l/{record.id}", "concurrency": 64, "fields": {"id": "id", "occurred_at": "at"}}},
+            "less than or equal to 16",
+            id="concurrency-bounded",
+        ),
+        pytest.param({"records": [{"path": "/a", "fields": {"id": "id"}}, {"path": "/b", "fields": {"id": "id"}}]}, "need a name each", id="streams-need-names"),
+        pytest.param(
+            {"records": [{"name": "a", "module": "Leads", "path": "/a", "fields": {"id": "id"}}, {"name": "a", "module": "Contacts", "path": "/b", "fields": {"id": "id"}}]},
+            'two streams are named "a"',
+            id="stream-names-unique",
+        ),
+        pytest.param(
+            {"records": [{"name": "a", "module": "Leads", "path": "/a", "fields": {"id": "id"}}, {"name": "b", "module": "Leads", "path": "/b", "fields": {"id": "id"}}]},
+            'module "Leads" appears twice',
+            id="one-endpoint-per-module",
+        ),
+        pytest.param({"records": {"pagination": {"style": "cursor", "param": "a", "next": "n", "location": "body"}}}, 'needs method = "POST"', id="body-paging-needs-post"),
+        pytest.param({"records": {"items": []}}, "items is an empty list", id="items-list"),
+        pytest.param({"records": {"owners": "some"}}, "Input should be 'first' or 'all'", id="owners"),
+        pytest.param({"users": {"path": "/u", "fields": {"id": "id"}, "deleted": "gone"}}, "deleted does not apply to users", id="deleted-on-users"),
+        pytest.param({"records": {"initial_cursor": "0", "lookback": "1d"}}, "initial_cursor or lookback, not both", id="initial-cursor"),
+        pytest.param({"records": {"sample": "{not json"}}, "sample is not valid JSON", id="sample-json"),
+        pytest.param({"records": {"sample": "[1, 2]"}}, "sample must be one JSON object", id="sample-object"),
+        pytest.param(
+            {"records": {"fields": {"tags": "join(',', labels)"}, "sample": '{"id": 1, "labels": null}'}},
+            r"read.records \(records\): the sample fails: records item 1: field tags: path \"join\(',', labels\)\" failed",
+            id="sample-finds-a-failing-path",
+        ),
+        pytest.param(
+            {"records": {"fields": {"created_at": "created"}, "sample": {"id": 1, "created": "yesterday"}}},
+            "the sample fails: records item 1: created_at",
+            id="sample-finds-a-bad-timestamp",
+        ),
+    ],
+)
+def test_read_configs_are_explained(read: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        WebhookAdapterConfig.model_validate(merge(BASE_CONFIG, {"read": read}))
+
+
+def test_a_sample_that_maps_cleanly_is_accepted() -> None:
+    config = make_config(read={"records": {"sample": '{"id": 1, "owner": {"id": null}, "contacts": []}'}})
+    assert config.read.records[0].sample == {"id": 1, "owner": {"id": None}, "contacts": []}
+
+
+def test_every_example_config_loads_and_describes_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ACME_TOKEN", "ACME_WEBHOOK_SECRET", "ESPO_API_KEY", "ESPO_WEBHOOK_SECRET", "HUBSPOT_CLIENT_ID",
+                 "HUBSPOT_CLIENT_SECRET", "HUBSPOT_REFRESH_TOKEN", "PIPEDRIVE_API_TOKEN",
+                 "PIPEDRIVE_WEBHOOK_CREDENTIALS", "SF_CLIENT_ID", "SF_CLIENT_SECRET"):
+        monkeypatch.setenv(name, f"value-of-{name}")
+    for path in sorted((ROOT / "examples").glob("*/config.toml")):
+        config = load_config(path)
+        for section in config.adapters.values():
+            if isinstance(section, WebhookAdapterConfig):
+                text = "\n".join(describe(section))
+                assert "value-of-" not in text, path

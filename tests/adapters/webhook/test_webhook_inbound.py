@@ -167,7 +167,7 @@ def test_event_without_id_gets_a_body_digest(make_adapter: Callable) -> None:
     [
         pytest.param(b'{"event": ', "not valid JSON: Expecting value", id="truncated"),
         pytest.param(b'"just text"', "JSON but not an object", id="scalar"),
-        pytest.param(b'{"event": {"id": "e"}}', "no record object at event.data", id="no-record"),
+        pytest.param(b'{"event": {"id": "e"}}', 'has no record or record id at "event.data"', id="no-record"),
         pytest.param(b'{"event": {"data": {"name": "x"}}}', "has no id", id="record-without-id"),
     ],
 )
@@ -211,5 +211,90 @@ def test_id_only_event_gives_refs_then_fetch_reads_them(
 
 def test_fetch_without_single_record_endpoint_is_unsupported(make_adapter: Callable) -> None:
     ref = RecordRef(adapter="acme", module=Module.LEADS, id="1")
-    with pytest.raises(CrmApiError, match=r"reading single records is not supported.*read.record"):
+    with pytest.raises(CrmApiError, match=r"reading single Leads records is not supported.*read.record"):
         make_adapter().fetch_records([ref])
+
+
+# -- payload shapes: several modules, ids only, deletions ---------------------------------------------
+
+CHANGES: dict[str, Any] = {
+    "secret": SECRET,
+    "signature": {"header": "X-Signature", "prefix": "sha256=", "timestamp_header": "X-Timestamp"},
+    "changes": "events",
+    "record": "object",
+    "record_id": "object_id",
+    "module_path": "kind",
+    "modules": {"lead": "Leads", "person": "Contacts"},
+    "deleted": "action == 'deleted'",
+}
+
+
+def changes_adapter(make_adapter: Callable) -> Any:
+    read = {
+        "records": [
+            {"name": "leads", "module": "Leads", "path": "/leads", "fields": {"id": "id", "owner_id": "owner"}},
+            {"name": "people", "module": "Contacts", "path": "/people", "fields": {"id": "pid", "email": "mail"}},
+        ],
+        "record": {"path": "/{module}/{id}"},
+    }
+    return make_adapter(inbound=CHANGES, read=read)
+
+
+def test_a_list_of_changes_for_several_modules(make_adapter: Callable) -> None:
+    body = json.dumps(
+        {
+            "events": [
+                {"kind": "lead", "action": "updated", "object": {"id": "L-1", "owner": "u-1"}},
+                {"kind": "person", "action": "updated", "object": {"pid": 7, "mail": "a@b.cn"}},
+                {"kind": "person", "action": "updated", "object_id": 8},
+                {"kind": "person.deleted", "action": "deleted", "object_id": 9},
+                {"kind": "lead", "action": "deleted", "object": {"id": "L-2"}},
+                {"kind": "deal", "action": "updated", "object_id": 5},
+            ]
+        }
+    ).encode()
+    event = changes_adapter(make_adapter).verify_inbound(good_headers(body=body), body)
+    assert [(r.module, r.id, r.owner_id, r.emails) for r in event.records] == [
+        (Module.LEADS, "L-1", "u-1", ()),
+        (Module.CONTACTS, "7", None, ("a@b.cn",)),
+    ]
+    assert event.record_refs == [RecordRef(adapter="acme", module=Module.CONTACTS, id="8")]
+    assert [str(r) for r in event.deleted] == ["acme/Contacts/9", "acme/Leads/L-2"]  # deals are not read
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        pytest.param({"events": {"not": "a list"}}, "change 1 has no record or record id", id="object-is-one-change"),
+        pytest.param({"events": "x"}, 'no list of changes at "events"', id="not-a-list"),
+        pytest.param({"events": [{"kind": "lead", "object": "L-1"}]}, "is not an object", id="record-not-an-object"),
+        pytest.param({"events": [{"kind": "lead", "action": "deleted"}]}, "deletion but names no record id", id="deletion-without-id"),
+        pytest.param({"events": [{"kind": "lead", "object": {"id": "L-1", "owner": {"a": 1}}, "action": 1}]}, None, id="odd-but-valid"),
+    ],
+)
+def test_unreadable_changes_are_400_with_a_reason(make_adapter: Callable, changes: Any, message: str | None) -> None:
+    body = json.dumps(changes).encode()
+    adapter = changes_adapter(make_adapter)
+    if message is None:
+        adapter.verify_inbound(good_headers(body=body), body)
+        return
+    with pytest.raises(WebhookRejectedError, match=message) as info:
+        adapter.verify_inbound(good_headers(body=body), body)
+    assert info.value.status == 400
+
+
+def test_a_failing_path_in_a_payload_is_400_not_a_traceback(make_adapter: Callable) -> None:
+    inbound = {**INBOUND, "event_id": "join('-', event.ids)"}
+    body = b'{"event": {"ids": null, "data": {"id": "L-1"}}}'
+    with pytest.raises(WebhookRejectedError, match=r"inbound.event_id: path \"join\('-', event.ids\)\" failed") as info:
+        make_adapter(inbound=inbound).verify_inbound(good_headers(body=body), body)
+    assert info.value.status == 400
+
+
+def test_ids_are_fetched_through_the_record_endpoint_of_their_module(
+    make_adapter: Callable, crm_http: responses.RequestsMock
+) -> None:
+    adapter = changes_adapter(make_adapter)
+    crm_http.get(f"{BASE}/Contacts/8", json={"pid": 8, "mail": "c@d.cn"})
+    [record] = adapter.fetch_records([RecordRef(adapter="acme", module=Module.CONTACTS, id="8")])
+    assert (record.module, record.id, record.emails) == (Module.CONTACTS, "8", ("c@d.cn",))  # people's fields

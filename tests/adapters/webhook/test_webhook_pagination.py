@@ -103,13 +103,43 @@ def test_next_url_style_follows_the_body(make_adapter: Callable, crm_http: respo
 
 
 @pytest.mark.parametrize(
-    ("pagination", "pages", "message"),
+    ("pagination", "pages", "ids"),
     [
         pytest.param(
             {"style": "cursor", "param": "cursor", "next": "next"},
             [({"data": [lead("1")], "next": "A"}, {}), ({"data": [lead("2")], "next": "A"}, {"cursor": "A"})],
-            'cursor "A" came back a second time',
+            ["1", "2"],
             id="cursor-repeats",
+        ),
+        pytest.param(
+            {"style": "cursor", "param": "cursor", "next": "next"},
+            [({"data": [lead("1")], "next": ""}, {})],
+            ["1"],
+            id="cursor-empty-string",
+        ),
+        pytest.param(
+            {"style": "cursor", "param": "cursor", "next": "next"},
+            [({"data": [lead("1")], "next": 0}, {})],
+            ["1"],
+            id="cursor-zero",
+        ),
+        pytest.param(
+            {"style": "offset", "param": "start", "next": "more.next_start"},
+            [
+                ({"data": [lead("1"), lead("2")], "more": {"next_start": 2}}, {"start": "0"}),
+                ({"data": [lead("3")], "more": {"next_start": 0}}, {"start": "2"}),
+            ],
+            ["1", "2", "3"],
+            id="next-offset-zero",
+        ),
+        pytest.param(
+            {"style": "offset", "param": "start", "next": "more.next_start"},
+            [
+                ({"data": [lead("1")], "more": {"next_start": 1}}, {"start": "0"}),
+                ({"data": [lead("2")], "more": {"next_start": 1}}, {"start": "1"}),
+            ],
+            ["1", "2"],
+            id="next-offset-repeats",
         ),
         pytest.param(
             {"style": "next-url", "next": "next"},
@@ -117,38 +147,38 @@ def test_next_url_style_follows_the_body(make_adapter: Callable, crm_http: respo
                 ({"data": [lead("1")], "next": f"{LEADS}?p=2"}, {}),
                 ({"data": [lead("2")], "next": f"{LEADS}?p=2"}, {"p": "2"}),
             ],
-            "came back a second time",
+            ["1", "2"],
             id="next-url-repeats",
-        ),
-        pytest.param(
-            {"style": "page"},
-            [({"data": [lead("1")]}, {"page": "1"}), ({"data": [lead("1")]}, {"page": "2"})],
-            "returned the same page twice",
-            id="page-param-ignored",
         ),
     ],
 )
-def test_loops_stop_with_an_error(
+def test_a_zero_empty_or_repeated_next_value_ends_the_list(
     make_adapter: Callable,
     crm_http: responses.RequestsMock,
     pagination: dict[str, Any],
     pages: list[tuple[dict[str, Any], dict[str, str]]],
-    message: str,
+    ids: list[str],
 ) -> None:
     adapter = make_adapter(**records_with(pagination))
     for body, params in pages:
         crm_http.get(LEADS, json=body, match=q(**params))
-    with pytest.raises(CrmApiError, match=message):
+    assert pulled_ids(adapter) == ids
+
+
+def test_a_page_param_the_crm_ignores_is_an_error(make_adapter: Callable, crm_http: responses.RequestsMock) -> None:
+    adapter = make_adapter(**records_with({"style": "page"}))
+    crm_http.get(LEADS, json={"data": [lead("1")]}, match=q(page="1"))
+    crm_http.get(LEADS, json={"data": [lead("1")]}, match=q(page="2"))
+    with pytest.raises(CrmApiError, match="returned the same page twice"):
         pulled_ids(adapter)
 
 
-def test_link_header_pointing_at_itself_is_a_loop(
+def test_link_header_pointing_at_itself_ends_the_list(
     make_adapter: Callable, crm_http: responses.RequestsMock
 ) -> None:
     adapter = make_adapter(**records_with({"style": "link-header"}, items=None))
     crm_http.get(LEADS, json=[lead("1")], headers={"Link": f'<{LEADS}>; rel="next"'})
-    with pytest.raises(CrmApiError, match="came back a second time"):
-        pulled_ids(adapter)
+    assert pulled_ids(adapter) == ["1"]
 
 
 def test_max_pages_is_a_hard_cap(make_adapter: Callable, crm_http: responses.RequestsMock) -> None:
@@ -221,3 +251,76 @@ def test_failed_page_raises_and_yields_no_cursor(
         for batch in adapter.pull({}):
             seen.append(batch.cursor)
     assert seen == [None]
+
+
+def test_cursor_in_a_post_body_like_a_search_api(make_adapter: Callable, crm_http: responses.RequestsMock) -> None:
+    """HubSpot-style search: ``after`` and ``limit`` travel in the JSON body, the filter stays in it."""
+    adapter = make_adapter(
+        read={
+            "records": {
+                "method": "POST",
+                "path": "/leads/search",
+                "params": None,
+                "body": {"filters": [{"gte": "{cursor}"}], "sort": "updated_at"},
+                "items": "results",
+                "pagination": {
+                    "style": "cursor",
+                    "param": "after",
+                    "next": "paging.next.after",
+                    "location": "body",
+                    "limit_param": "limit",
+                    "limit": 2,
+                },
+            }
+        }
+    )
+    search_url = f"{BASE}/leads/search"
+    filters = {"filters": [{"gte": "2026-11-01T00:00:00Z"}], "sort": "updated_at"}
+    crm_http.post(
+        search_url,
+        json={"results": [lead("1"), lead("2")], "paging": {"next": {"after": "2"}}},
+        match=[matchers.json_params_matcher({**filters, "limit": 2}), matchers.query_param_matcher({})],
+    )
+    crm_http.post(
+        search_url,
+        json={"results": [lead("3")]},
+        match=[matchers.json_params_matcher({**filters, "limit": 2, "after": "2"})],
+    )
+    assert pulled_ids(adapter, {"records": "2026-11-01T00:00:00Z"}) == ["1", "2", "3"]
+
+
+def test_several_lists_in_one_answer_are_read_without_a_union(
+    make_adapter: Callable, crm_http: responses.RequestsMock
+) -> None:
+    adapter = make_adapter(read={"records": {"params": {}, "items": ["data.open", "data.closed", "data.missing"]}})
+    crm_http.get(LEADS, json={"data": {"open": [lead("1"), lead("2")], "closed": [lead("3")]}})
+    assert pulled_ids(adapter) == ["1", "2", "3"]
+
+
+def test_offsets_count_what_the_server_returned_not_what_the_mapping_kept(
+    make_adapter: Callable, crm_http: responses.RequestsMock
+) -> None:
+    adapter = make_adapter(
+        read={
+            "records": {
+                "params": {},
+                "fields": {"created_at": "created"},
+                "pagination": {"style": "offset", "param": "skip", "limit_param": "take", "limit": 3, "stop": "short"},
+            }
+        }
+    )
+    bad = {**lead("2"), "created": "not a time"}
+    crm_http.get(LEADS, json={"data": [lead("1"), bad, lead("3")]}, match=q(skip="0", take="3"))
+    crm_http.get(LEADS, json={"data": [lead("4")]}, match=q(skip="3", take="3"))
+    batches = list(adapter.pull({}))
+    assert [r.id for b in batches for r in b.records] == ["1", "3", "4"]
+    [warning] = adapter.drain_warnings()
+    assert warning.code == "bad_item" and warning.message.startswith("acme: records item 2: created_at")
+    assert "read.records.fields.created_at" in warning.message
+
+
+def test_a_failing_next_path_is_a_clear_error(make_adapter: Callable, crm_http: responses.RequestsMock) -> None:
+    adapter = make_adapter(**records_with({"style": "cursor", "param": "c", "next": "join(',', meta)"}))
+    crm_http.get(LEADS, json={"data": [lead("1")], "meta": None})
+    with pytest.raises(CrmApiError, match=r"pagination.next: path \"join\(',', meta\)\" failed"):
+        pulled_ids(adapter)

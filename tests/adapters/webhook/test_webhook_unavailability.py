@@ -9,17 +9,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from adapters.webhook.config import ReadSection
-from adapters.webhook.mapping import Mapper
+from adapters.webhook.mapping import Context, UserMapper
 from connector.errors import CrmApiError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-MAPPER = Mapper(
-    "acme", SHANGHAI, users={"id": "id", "unavailable": "leave[*].{from: start, to: end, reason: why}"}
-)
+CTX = Context("acme", SHANGHAI)
+MAPPER = UserMapper(CTX, {"id": "id", "unavailable": "leave[*].{from: start, to: end, reason: why}"})
 
 
 def test_absences_are_mapped_and_sorted() -> None:
-    user = MAPPER.to_user(
+    user = MAPPER.read(
         {
             "id": "u-1",
             "leave": [
@@ -39,8 +38,8 @@ def test_absences_are_mapped_and_sorted() -> None:
 
 
 def test_no_list_means_no_absences() -> None:
-    assert MAPPER.to_user({"id": "u-1"}).unavailable == ()
-    assert Mapper("acme", SHANGHAI, users={"id": "id"}).to_user({"id": "u-1"}).unavailable == ()
+    assert MAPPER.read({"id": "u-1"}).unavailable == ()
+    assert UserMapper(CTX, {"id": "id"}).read({"id": "u-1"}).unavailable == ()
 
 
 @pytest.mark.parametrize(
@@ -57,7 +56,7 @@ def test_no_list_means_no_absences() -> None:
 )
 def test_bad_absences_name_the_config_key(leave: Any, message: str) -> None:
     with pytest.raises(CrmApiError, match=message) as caught:
-        MAPPER.to_user({"id": "u-1", "leave": leave})
+        MAPPER.read({"id": "u-1", "leave": leave})
     assert "check read.users.fields.unavailable" in str(caught.value)
 
 
@@ -69,8 +68,8 @@ def test_the_field_is_allowed_in_config() -> None:
 
 
 def test_a_value_that_is_not_a_list_is_refused() -> None:
-    plain = Mapper("acme", SHANGHAI, users={"id": "id", "unavailable": "leave"})
+    plain = UserMapper(CTX, {"id": "id", "unavailable": "leave"})
     with pytest.raises(CrmApiError, match="unavailable must be a list"):
-        plain.to_user({"id": "u-1", "leave": {"from": "2026-12-01T00:00:00Z", "to": "2026-12-02T00:00:00Z"}})
+        plain.read({"id": "u-1", "leave": {"from": "2026-12-01T00:00:00Z", "to": "2026-12-02T00:00:00Z"}})
     with pytest.raises(CrmApiError, match="must be a list of"):
-        plain.to_user({"id": "u-1", "leave": ["2026-12-01"]})
+        plain.read({"id": "u-1", "leave": ["2026-12-01"]})

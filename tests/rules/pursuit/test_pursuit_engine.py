@@ -167,3 +167,28 @@ def test_output_order_is_deterministic() -> None:
 def test_protection_needs_a_period() -> None:
     with pytest.raises(ValueError, match="protection_period"):
         PursuitRule(name="r", resolve="protection")
+
+
+# -- co-owners: a record owned by several reps is no conflict with itself ------------------------------
+
+SHARED = rec("L5", "u1", created=30, co_owner_ids=("u2",), emails=("x@shared.cn",))
+
+
+def test_co_owners_working_their_record_are_not_a_pursuit() -> None:
+    findings, _ = run([SHARED], [act("s1", SHARED, "u1", 3), act("s2", SHARED, "u2", 2)], PursuitRule(name="dup"))
+    assert findings == []  # without co_owner_ids, u2's call would be poaching
+
+
+def test_co_owners_of_one_record_and_a_duplicate_owned_by_one_of_them_are_no_pursuit() -> None:
+    twin = rec("C5", "u2", Module.CONTACTS, created=10, emails=("x@shared.cn",))
+    activities = [act("s1", SHARED, "u1", 3), act("s2", twin, "u2", 2)]
+    findings, _ = run([SHARED, twin], activities, PursuitRule(name="dup"))
+    assert findings == []
+
+
+def test_a_third_rep_on_a_duplicate_of_a_co_owned_record_is_a_pursuit() -> None:
+    other = rec("C6", "u3", Module.CONTACTS, created=10, emails=("x@shared.cn",))
+    activities = [act("s1", SHARED, "u1", 3), act("s2", SHARED, "u2", 2), act("s3", other, "u3", 1)]
+    [finding] = run([SHARED, other], activities, PursuitRule(name="dup"))[0]
+    assert finding.owners == ("u1", "u2", "u3")
+    assert "Bo (u2) owns Leads/L5 and last acted on it" in " ".join(finding.evidence)
