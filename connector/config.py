@@ -21,6 +21,8 @@ from adapters.webhook.config import WebhookAdapterConfig
 from adapters.zoho.config import ZohoAdapterConfig
 from connector.config_base import ConfigModel, TimeZoneName
 from connector.errors import ConfigError
+from connector.i18n import Language
+from connector.notify.config import NotifySection
 from connector.server.config import ServerConfig
 from rules.assign.config import AssignmentConfig, TeamConfig
 from rules.calendar.config import CalendarConfig
@@ -40,7 +42,8 @@ class RefereeSection(ConfigModel):
     state: str = "sqlite:///referee.db"
     apply: bool = False
     timezone: TimeZoneName = "UTC"
-
+    language: Language = "en"
+    """Notes written into the CRM, evidence, digests and reports: ``"en"`` or ``"zh-CN"``."""
 
 
 class RulesSection(ConfigModel):
@@ -57,6 +60,7 @@ class Config(ConfigModel):
     teams: dict[str, TeamConfig] = Field(default_factory=dict)
     assignment: AssignmentConfig = AssignmentConfig()
     server: ServerConfig = ServerConfig()
+    notify: NotifySection = NotifySection()
     source: Path | None = Field(default=None, exclude=True)
 
     def ruleset(self) -> RuleSet:
@@ -72,6 +76,7 @@ class Config(ConfigModel):
             teams=self.teams,
             assignment=assignment,
             timezone=self.referee.timezone,
+            language=self.referee.language,
         )
 
     def state_url(self) -> str:

@@ -206,6 +206,13 @@ def stable_hash(*parts: object) -> str:
     return digest.hexdigest()[:24]
 
 
+def finding_key(finding: Finding) -> str:
+    """The finding's key in the findings history: its fingerprint, plus its episode when the same
+    finding can happen again as a new event (a late first contact: once per assignment)."""
+    episode = finding.details.get("episode")
+    return stable_hash(finding.fingerprint, episode) if episode else finding.fingerprint
+
+
 def action_key(
     type_: ActionType, target: RecordRef, value: str | None, finding_fingerprint: str = ""
 ) -> str:

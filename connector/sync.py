@@ -25,6 +25,7 @@ from connector.domain import (
     RecordRef,
 )
 from connector.errors import ConnectorError
+from connector.findings_log import record_run, with_history
 from connector.identity_index import sync_keys
 from connector.protocol import CrmAdapter
 from connector.run_warnings import RunWarning, drain_warnings
@@ -54,6 +55,8 @@ class SyncReport:
     records: dict[RecordRef, Record] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     api_calls: dict[str, dict[str, int]] = field(default_factory=dict)
+    new_findings: set[str] = field(default_factory=set)
+    """History keys (``connector.domain.finding_key``) no earlier run had reported."""
     warnings: list[RunWarning] = field(default_factory=list)
 
     @property
@@ -80,15 +83,16 @@ def run_sync(
             for name, adapter in adapters.items():
                 changed.extend(_pull(store, name, adapter, options, report, progress))
                 _maintain(adapter, options.now)
-            snapshot = build_snapshot(store)
+            snapshot = with_history(build_snapshot(store), store, config, now=options.now, applied=options.apply)
             plan = evaluate(snapshot, config.ruleset(), options.now)
             if confirm_clock_starts(store, adapters, plan, snapshot, options.now):
-                snapshot = build_snapshot(store)
+                snapshot = with_history(build_snapshot(store), store, config, now=options.now, applied=options.apply)
                 plan = evaluate(snapshot, config.ruleset(), options.now)
             if plan.resolution is not None:
                 report.counts["identity_reindexed"] = sync_keys(store, plan.resolution, config.identity, changed)
             _execute(store, adapters, plan, options, report, run_id)
             report.findings = list(plan.findings)
+            report.new_findings = record_run(store, run_id, plan.findings, now=options.now, applied=options.apply)
             report.records = {r.ref: r for r in snapshot.records}
             for key, value in plan.assignment_state.items():
                 store.set_value("assignment", key, value)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from connector.config import Config
-from connector.domain import ActionResult, ActionStatus, Module, Record, RecordRef
+from connector.domain import ActionResult, ActionStatus, Finding, Module, Record, RecordRef
 from connector.errors import ConnectorError, StateError
 from connector.identity_index import CANDIDATE_FIELDS, CheckVerdict, check, refresh_keys
 from connector.inbox import Claim, EventStatus, Inbox, describe_refs
@@ -211,7 +211,17 @@ class Worker:
         self.store.finish_run(
             run_id, now=now, status="partial" if failed else "ok", counts=_count(outcome.results)
         )
+        self._notify(plan.findings, outcome, now)
         return outcome
+
+    def _notify(self, findings: Sequence[Finding], outcome: Outcome, now: datetime) -> None:
+        """A message to the team's chat about this decision (``[notify]``); never fails the event."""
+        if not self.config.notify.targets or outcome.run_id is None:
+            return
+        from connector.notify.hooks import notify_decision
+
+        mode = "webhook-apply" if self.config.referee.apply else "webhook"
+        notify_decision(self.config, self.store, findings, outcome.results, run_id=outcome.run_id, mode=mode, now=now)
 
     def _snapshot(self, refs: Sequence[RecordRef]) -> Snapshot:
         """The rules engine's view of ``refs`` only (users are few, so all of them)."""

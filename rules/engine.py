@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from connector.domain import Action, ActionType, Finding, RecordRef
+from connector.i18n import Language, messages
 from rules.assign.config import AssignmentConfig, TeamConfig
 from rules.calendar.config import CalendarConfig
 from rules.identity.config import IdentityConfig
@@ -30,6 +31,8 @@ class RuleSet:
     assignment: AssignmentConfig = field(default_factory=AssignmentConfig)
     timezone: str = "UTC"
     """``[referee] timezone``: the zone findings speak in when a rule has no calendar."""
+    language: Language = "en"
+    """``[referee] language``: the language of evidence sentences and CRM notes."""
 
 
 def evaluate(snapshot: Snapshot, ruleset: RuleSet, now: datetime) -> Plan:
@@ -37,12 +40,13 @@ def evaluate(snapshot: Snapshot, ruleset: RuleSet, now: datetime) -> Plan:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     resolution = resolve(snapshot.records, ruleset.identity)
+    msg = messages(ruleset.language)
     pursuit_findings, pursuit_actions = evaluate_pursuit(
-        snapshot, ruleset.identity, ruleset.pursuit, now, resolution=resolution
+        snapshot, ruleset.identity, ruleset.pursuit, now, resolution=resolution, msg=msg
     )
     sla_findings, sla_actions, state = evaluate_sla(
         snapshot, ruleset.sla, ruleset.calendars, ruleset.teams, ruleset.assignment, now,
-        timezone=ruleset.timezone,
+        timezone=ruleset.timezone, msg=msg,
     )
     return Plan(
         findings=tuple(pursuit_findings) + tuple(sla_findings),

@@ -34,6 +34,11 @@ class Snapshot:
     owner_changes: Sequence[OwnerChange] = ()
     reassignments: Sequence[Reassignment] = ()
     assignment_state: Mapping[str, str] = field(default_factory=dict)
+    previous_run_at: datetime | None = None
+    """When the previous run evaluated: late first contacts since then are reported."""
+    reported: frozenset[str] = frozenset()
+    """History keys (``connector.domain.finding_key``) of findings already reported, so a late
+    first contact is reported once however long ``report_late_within`` is."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from connector.config_base import ConfigModel
+from connector.links import check_record_url
 
 USER_FIELDS: tuple[str, ...] = ("id", "name", "email", "active", "team", "time_zone", "unavailable")
 RECORD_FIELDS: tuple[str, ...] = (
@@ -84,6 +85,13 @@ class FileAdapterConfig(ConfigModel):
     format: Literal["auto", "jsonl", "csv"] = "auto"
     columns: ColumnMaps = ColumnMaps()
     batch_size: int = Field(default=5000, ge=1)
+    record_url: str | None = None
+    """Links to records in reports and digests, e.g. ``"https://crm.example.com/{module}/{id}"``."""
+
+    @field_validator("record_url")
+    @classmethod
+    def _record_url(cls, value: str | None) -> str | None:
+        return check_record_url(value)
 
     def relative_to(self, base: Path) -> FileAdapterConfig:
         """A copy whose relative ``path`` is taken relative to ``base`` (the config file's folder)."""

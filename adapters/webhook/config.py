@@ -36,6 +36,7 @@ from adapters.webhook.vocab import (
 from adapters.webhook.vocab import check_placeholders as _check_placeholders
 from connector.config_base import ConfigModel, TimeZoneName
 from connector.durations import Duration
+from connector.links import check_record_url
 
 __all__ = [
     "ACTIVITY_FIELDS",
@@ -97,6 +98,13 @@ class WebhookAdapterConfig(ConfigModel):
     read: ReadSection = ReadSection()
     write: WriteSection = WriteSection()
     inbound: InboundConfig | None = None
+    record_url: str | None = None
+    """Links to records in reports and digests, e.g. ``"https://crm.example.com/{module}/{id}"``."""
+
+    @field_validator("record_url")
+    @classmethod
+    def _record_url(cls, value: str | None) -> str | None:
+        return check_record_url(value)
 
     @field_validator("base_url")
     @classmethod

@@ -11,10 +11,17 @@ from pydantic import Field, SecretStr, field_validator
 from connector.config_base import ConfigModel
 from connector.domain import Module
 from connector.durations import Duration
+from connector.links import check_record_url
 
 DataCenter = Literal["us", "eu", "in", "au", "jp", "ca", "sa", "cn", "uk"]
 MAX_TAG_LENGTH = 25
 _TAG_FORBIDDEN = frozenset("<>,")
+WEB_HOSTS: dict[str, str] = {
+    "us": "crm.zoho.com", "eu": "crm.zoho.eu", "in": "crm.zoho.in", "au": "crm.zoho.com.au",
+    "jp": "crm.zoho.jp", "ca": "crm.zohocloud.ca", "sa": "crm.zoho.sa", "cn": "crm.zoho.com.cn",
+    "uk": "crm.zoho.uk",
+}
+"""Zoho CRM's web UI per data center (the API hosts are ``www.zohoapis.<tld>``)."""
 ActivityModule = Literal["Calls", "Events", "Tasks"]
 
 # Domain fields a ``fields`` entry may point at a Zoho API name (single-valued text or datetime).
@@ -64,6 +71,22 @@ class ZohoAdapterConfig(ConfigModel):
     # Timeline calls per run to find when the owner got a record an SLA rule is about to act on.
     timeline_lookups: int = Field(default=100, ge=0, le=10_000)
     bulk_timeout: Duration = timedelta(minutes=30)
+    org_id: str | None = Field(default=None, pattern=r"^[0-9]{1,20}$")
+    """The org id in Zoho's web URLs (``crm.zoho.com/crm/org<ID>/…``), for exact record links."""
+    record_url: str | None = None
+    """Links to records in reports and digests; default: Zoho's web UI of the data center."""
+
+    @field_validator("record_url")
+    @classmethod
+    def _record_url(cls, value: str | None) -> str | None:
+        return check_record_url(value)
+
+    def record_url_template(self) -> str:
+        """``https://crm.zoho.<tld>/crm/[org<ID>/]tab/{module}/{id}``: how Zoho's web UI opens a record."""
+        if self.record_url:
+            return self.record_url
+        org = f"org{self.org_id}/" if self.org_id else ""
+        return f"https://{WEB_HOSTS[self.data_center]}/crm/{org}tab/{{module}}/{{id}}"
 
     @field_validator("bulk_poll_interval", "bulk_timeout")
     @classmethod

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from connector import __version__
+from connector.cli.report import export_command, report_command, stats_command
 from connector.cli.runs import journal_command, runs_command
 from connector.cli.sync import plan_command, sync_command
 from connector.cli.validate import validate_command
@@ -42,6 +43,9 @@ app.command("plan")(plan_command)
 app.command("validate")(validate_command)
 app.command("runs")(runs_command)
 app.command("journal")(journal_command)
+app.command("stats")(stats_command)
+app.command("report")(report_command)
+app.command("export")(export_command)
 
 
 def _register_optional() -> None:

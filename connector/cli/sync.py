@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 
 from connector.cli.common import (
@@ -23,9 +24,13 @@ from connector.cli.common import (
     stderr,
     stdout,
 )
+from connector.errors import UsageError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from connector.config import Config
+    from connector.store import Store
     from connector.sync import ProgressHook, SyncReport
 
 
@@ -42,6 +47,9 @@ AdapterOption = Annotated[
 BreakLockOption = Annotated[
     bool, typer.Option("--break-lock", help="Remove a stale run lock left by a crashed sync first.")
 ]
+ReportOption = Annotated[
+    Path | None, typer.Option("--report", help="Also write the HTML report of this run to this file.")
+]
 
 
 @handle_errors
@@ -56,14 +64,15 @@ def sync_command(
     now: NowOption = None,
     adapter: AdapterOption = None,
     break_lock: BreakLockOption = False,
+    report_path: ReportOption = None,
 ) -> None:
     """Pull from the CRMs, find conflicts and missed SLAs, and write back when applying.
 
-    Example: referee sync -c config.toml --dry-run --format json
+    Example: referee sync -c config.toml --dry-run --format json --report report.html
     """
     config = open_config(config_path)
     do_apply = config.referee.apply if apply is None else apply
-    _run(config_path, config, do_apply, full, output, now, adapter, break_lock)
+    _run(config_path, config, do_apply, full, output, now, adapter, break_lock, report_path)
 
 
 @handle_errors
@@ -92,24 +101,47 @@ def _run(
     now: str | None,
     adapter: list[str] | None,
     break_lock: bool,
+    report_path: Path | None = None,
 ) -> None:
     from connector.report import print_report, report_to_json
     from connector.sync import SyncOptions, run_sync
 
+    if report_path is not None and not report_path.parent.is_dir():
+        raise UsageError(f"--report {report_path}: the directory {report_path.parent} does not exist (create it first)")
     store = open_store(config)
     try:
         moment = parse_now(now, config)
         adapters = build_adapters(config, store, adapter, now=moment if now else None)
         options = SyncOptions(now=moment, apply=do_apply, full=full, only=adapter or (), break_lock=break_lock)
         report = _with_progress(lambda hook: run_sync(config, store, adapters, options, progress=hook))
+        _notify(config, store, report, moment)
+        if output is OutputFormat.json:
+            print(json.dumps(report_to_json(report), ensure_ascii=False, indent=2))
+        else:
+            print_report(report, stdout)
+        if report_path is not None:
+            from connector.cli.report import write_report
+
+            write_report(config, store, report_path, now=moment, run_id=report.run_id)
     finally:
         store.close()
-    if output is OutputFormat.json:
-        print(json.dumps(report_to_json(report), ensure_ascii=False, indent=2))
-    else:
-        print_report(report, stdout)
     if report.failed:
         raise typer.Exit(4)
+
+
+def _notify(config: Config, store: Store, report: SyncReport, now: datetime) -> None:
+    """Digests after the run (``[notify]``); never fails it: undelivered ones wait for the next run."""
+    if not config.notify.targets:
+        return
+    from connector.notify.hooks import notify_after_sync
+
+    delivery = notify_after_sync(config, store, report, now=now)
+    if delivery is not None and delivery.failed:
+        stderr.print(
+            f"Notifications: {len(delivery.failed)} not delivered (retried next run): "
+            + escape("; ".join(delivery.failed.values())),
+            highlight=False,
+        )
 
 
 def _with_progress(run: Callable[[ProgressHook | None], SyncReport]) -> SyncReport:

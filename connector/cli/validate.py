@@ -27,7 +27,7 @@ def describe_config(config: Config) -> list[str]:
     lines = [
         f"{config.source}: OK",
         f"state store: {_redact_url(config.state_url())}",
-        f"mode: {mode}; time zone {config.referee.timezone}",
+        f"mode: {mode}; time zone {config.referee.timezone}; language {config.referee.language}",
     ]
     for name, adapter in config.adapters.items():
         lines.append(f"adapter {name}: kind {adapter.kind}")
@@ -39,13 +39,22 @@ def describe_config(config: Config) -> list[str]:
         lines.append(f"pursuit rule {rule.name}: resolve {rule.resolve}, action {rule.action}")
     for sla_rule in config.rules.sla:
         ladder = ", ".join(f"{step.do} after {format_duration(step.after)}" for step in sla_rule.ladder)
+        late = f"; late first contacts: {sla_rule.on_late}" if sla_rule.first_activity_within is not None else ""
         lines.append(
-            f"sla rule {sla_rule.name}: module {sla_rule.module}, {sla_rule.kind.replace('_', ' ')}; {ladder}"
+            f"sla rule {sla_rule.name}: module {sla_rule.module}, {sla_rule.kind.replace('_', ' ')}; {ladder}{late}"
         )
     for name in config.calendars:
         lines.append(f"calendar {name}")
     for name, team in config.teams.items():
         lines.append(f"team {name}: {len(team.members)} member(s)")
+    for target in config.notify.targets:  # the URL holds a key: only its scheme is shown
+        scheme = target.url.get_secret_value().split("://", 1)[0]
+        quiet = f", quiet {target.quiet_hours}" if target.quiet_hours else ""
+        teams = ", ".join(target.teams) or "everyone"
+        lines.append(
+            f"notify {target.name}: {scheme}:// on {', '.join(target.events)}; {', '.join(target.kinds)} "
+            f"from {target.min_severity}; teams {teams}{quiet}"
+        )
     return lines
 
 

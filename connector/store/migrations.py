@@ -57,12 +57,19 @@ def _add_columns(conn: Connection, columns: tuple[tuple[Table, str, str], ...]) 
             conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column} {sql_type}"))
 
 
+def upgrade_v6(conn: Connection) -> None:
+    """Findings history: each finding with the runs that first and last saw it (reports issue)."""
+    for table in schema.V6_TABLES:
+        table.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[int, Migration]] = [
     (1, upgrade_v1),
     (2, upgrade_v2),
     (3, upgrade_v3),
     (4, upgrade_v4),
     (5, upgrade_v5),
+    (6, upgrade_v6),
 ]
 
 

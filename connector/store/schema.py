@@ -271,3 +271,35 @@ V4_COLUMNS: tuple[tuple[Table, str, str], ...] = (
 runs.append_column(Column("warnings", Text))  # JSON list of {adapter, code, message}, NULL when none
 
 V5_COLUMNS: tuple[tuple[Table, str, str], ...] = ((runs, "warnings", "TEXT"),)
+
+# --- v6: findings history (reports issue) ---------------------------------------------------
+# One row per finding, keyed by its history key (``connector.domain.finding_key``): what it is
+# (kind, rule, records, owners, keeper, customer, evidence, details; the latest words) and when
+# runs saw it (first and last). Reports, ``referee stats``, digests ("new" conflicts and breaches)
+# and "a late first contact is reported once" read it.
+
+findings = Table(
+    "findings",
+    metadata,
+    Column("finding_key", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("records", Text, nullable=False),  # JSON [[adapter, module, id], ...]
+    Column("owners", Text, nullable=False),  # JSON [user id, ...]
+    Column("keeper", _text_id()),
+    Column("customer", _text_id()),
+    Column("evidence", Text, nullable=False),  # JSON [sentence, ...]
+    Column("details", Text),  # JSON object, NULL when empty
+    Column("due_at", UtcDateTime),
+    Column("breached_at", UtcDateTime),
+    Column("first_seen_run", String(64), nullable=False),
+    Column("first_seen_at", UtcDateTime, nullable=False),
+    Column("last_seen_run", String(64), nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("first_applied_at", UtcDateTime),  # first seen by a run that writes back (apply mode)
+    Column("times_seen", Integer, nullable=False, default=1),
+    Index("ix_findings_first_seen", "first_seen_at"),
+    Index("ix_findings_last_seen", "last_seen_at"),
+)
+
+V6_TABLES: tuple[Table, ...] = (findings,)

@@ -5,7 +5,8 @@
 - ``base.StoreBase``: URL, engine, transactions, ``migrate``/``schema_version``/``ping``/``close``;
 - ``snapshots.SnapshotStore``: users, records, activities and observed owner changes;
 - ``runs.RunStore``: the run lock, run history, per-stream cursors and a key/value store;
-- ``journal.JournalStore``: the action journal that keeps every action applied at most once.
+- ``journal.JournalStore``: the action journal that keeps every action applied at most once;
+- ``findings.FindingsStore``: the findings history (first and last run that saw each finding).
 
 SQLite (``sqlite:///referee.db``) is the default; PostgreSQL works by URL
 (``postgresql+psycopg://user@host/db``). All datetimes go in and come out timezone-aware (UTC).
@@ -14,12 +15,13 @@ Every database failure surfaces as :class:`connector.errors.StateError`.
 
 from __future__ import annotations
 
+from connector.store.findings import FindingsStore
 from connector.store.journal import JournalStore
 from connector.store.runs import RunStore
 from connector.store.snapshots import SnapshotStore
 
 
-class Store(SnapshotStore, RunStore, JournalStore):
+class Store(SnapshotStore, RunStore, JournalStore, FindingsStore):
     """SQLAlchemy Core state store; ``Store.open(url)`` gives a migrated, ready store.
 
     Example::

@@ -444,6 +444,24 @@ def story(demo: Demo) -> None:
         country="United States",
         lead_source="Cold Call",
     )
+    # S6 — assigned Monday 09:00, first called Tuesday 11:00: 1.5 business hours after the
+    # 8-business-hour deadline (Tue 09:30). A late first contact: reported, never reassigned.
+    demo.record(
+        "L-1024",
+        "Leads",
+        "u-wang",
+        at(3, "09:00"),
+        status="Contacted",
+        company="杭州西溪智能科技有限公司",
+        first_name="敏",
+        last_name="周",
+        email="zhoumin@xixi-ai.cn",
+        mobile="13757112468",
+        city="杭州",
+        lead_source="官网",
+    )
+    demo.act("L-1024", "u-wang", "call", at(4, "11:00"))
+    demo.act("L-1024", "u-wang", "email", at(5, "14:00"))
     # S4 — contacted promptly, then silent for 14 days.
     demo.record(
         "L-1023",

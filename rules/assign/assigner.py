@@ -15,11 +15,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from connector.domain import Record, User
+from connector.i18n import EN, Messages
 from rules.assign.config import AssignmentConfig, TeamConfig
 from rules.assign.fields import FieldMatcher
 
 TEAM_PREFIX = "team:"
-CRM_SOURCE = " (reported by the CRM)"
+CRM_SOURCE = "crm"
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Away:
     start: datetime
     end: datetime
     shown_end: datetime  # ``end`` in the time zone the reason is written in
-    source: str  # appended to the reason: "" for ``[assignment] unavailable``, else CRM_SOURCE
+    source: str  # "" for ``[assignment] unavailable``, CRM_SOURCE when the CRM reported it
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,9 @@ class Assigner:
         records: Iterable[Record],
         state: Mapping[str, str],
         now: datetime,
+        msg: Messages = EN,
     ) -> None:
+        self._msg = msg
         self._teams = teams
         self._users = users
         self._now = now
@@ -99,15 +102,20 @@ class Assigner:
         if target is None:
             team = self.team_for(record)
             if team is None:
-                return Pick(None, "no [[assignment.route]] matches this record")
+                return Pick(None, self._msg("assign.no_route"))
             return self._pick_team(team, exclude)
         if target.startswith(TEAM_PREFIX):
             return self._pick_team(target.removeprefix(TEAM_PREFIX), exclude)
         user = self.resolve(target)
         why = self.ineligible(user, exclude, None)
         if why:
-            return Pick(None, f"{target} cannot take it: {why}")
-        return Pick(user, f"assigned to {user} as configured")
+            return Pick(None, self._msg("assign.cannot_take", target=self.person(target), why=why))
+        return Pick(user, self._msg("assign.as_configured", user=self.person(user)))
+
+    def person(self, user_id: str) -> str:
+        """``Name (id)`` in English reasons, the name in Chinese ones (the id when the name is unknown)."""
+        user = self._users.get(user_id)
+        return self._msg.person(user.name if user is not None else "", user_id)
 
     def transfer(self, record: Record, new_owner: str) -> None:
         """Book a decided move so that later picks in this run see the new loads."""
@@ -119,18 +127,19 @@ class Assigner:
 
     def ineligible(self, user_id: str, exclude: Collection[str], capacity: int | None) -> str | None:
         """Why ``user_id`` may not receive a record now, or ``None`` when they may."""
-        user = self._users.get(user_id)
+        msg, user = self._msg, self._users.get(user_id)
         if user is None:
-            return "is not a known CRM user"
+            return msg("assign.unknown_user")
         if not user.active:
-            return "is inactive"
+            return msg("assign.inactive")
         if user_id in exclude:
-            return "just lost this record"
+            return msg("assign.just_lost")
         away = self._away_now(user_id)
         if away is not None:
-            return f"is unavailable until {away.shown_end:%Y-%m-%d %H:%M %Z}{away.source}"
+            source = msg("assign.crm_source") if away.source == CRM_SOURCE else ""
+            return msg("assign.unavailable", until=f"{away.shown_end:%Y-%m-%d %H:%M %Z}", source=source)
         if capacity is not None and self._load[user_id] >= capacity:
-            return f"is at capacity ({self._load[user_id]} open, max {capacity})"
+            return msg("assign.at_capacity", load=self._load[user_id], capacity=capacity)
         return None
 
     def _away_now(self, user_id: str) -> Away | None:
@@ -151,7 +160,7 @@ class Assigner:
     def _pick_team(self, name: str, exclude: Collection[str]) -> Pick:
         team = self._teams.get(name)
         if team is None:
-            return Pick(None, f'there is no team "{name}"', name)
+            return Pick(None, self._msg("assign.no_team", team=name), name)
         written = {self.resolve(m): m for m in team.members}
         members = list(written)
         if team.strategy == "round-robin":
@@ -159,7 +168,8 @@ class Assigner:
             for member in _rotation(members, self._state.get(pointer)):
                 if self.ineligible(member, exclude, team.max_open) is None:
                     self._state[pointer] = member
-                    return Pick(member, f"assigned to {member} by round robin in team {name}", name)
+                    reason = self._msg("assign.round_robin", user=self.person(member), team=name)
+                    return Pick(member, reason, name)
             return self._nobody(name, members, exclude, team.max_open)
         eligible = [m for m in members if self.ineligible(m, exclude, team.max_open) is None]
         if not eligible:
@@ -167,20 +177,21 @@ class Assigner:
         if team.strategy == "weighted":
             weights = {m: team.weight(written[m]) for m in members}
             chosen = self._weighted(name, weights, eligible)
-            how = f"smooth weighted round robin in team {name} (weight {weights[chosen]})"
+            how = self._msg("assign.weighted", team=name, weight=weights[chosen])
         else:
             pointer = f"least-loaded:{name}"
             order = {m: i for i, m in enumerate(_rotation(members, self._state.get(pointer)))}
             chosen = min(eligible, key=lambda m: (self._load[m], order[m]))
             self._state[pointer] = chosen
-            how = f"least loaded in team {name} ({self._load[chosen]} open)"
-        return Pick(chosen, f"assigned to {chosen} by {how}", name)
+            how = self._msg("assign.least_loaded", team=name, load=self._load[chosen])
+        return Pick(chosen, self._msg("assign.by", user=self.person(chosen), how=how), name)
 
     def _nobody(self, name: str, members: list[str], exclude: Collection[str], capacity: int | None) -> Pick:
-        why = (
-            "; ".join(f"{m} {self.ineligible(m, exclude, capacity)}" for m in members) or "it has no members"
-        )
-        return Pick(None, f"nobody in team {name} can take it: {why}", name)
+        msg = self._msg
+        why = msg("pursuit.part_sep").join(
+            msg("assign.member_why", user=self.person(m), why=self.ineligible(m, exclude, capacity)) for m in members
+        ) or msg("assign.no_members")
+        return Pick(None, msg("assign.nobody", team=name, why=why), name)
 
     def _weighted(self, name: str, weights: Mapping[str, int], eligible: list[str]) -> str:
         members = list(weights)

@@ -5,56 +5,51 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from connector.domain import Record
+from connector.i18n import EN, Messages
 from rules.identity.match import FieldMatch, MatchEdge
 
-FIELD_LABELS = {
-    "email": "email", "phone": "phone", "domain": "web domain", "tax_id": "tax id",
-    "company": "company name", "person": "person name", "city": "city", "account": "account",
-}
+FIELDS = ("email", "phone", "domain", "tax_id", "company", "person", "city", "account")
 
 Labeler = Callable[[Record], str]
 
 
-def record_label(record: Record) -> str:
-    """``Leads/L1``: how explanations name a record."""
-    return f"{record.module}/{record.id}"
+def record_label(record: Record, msg: Messages = EN) -> str:
+    """``Leads/L1`` (English) or ``线索「Acme」`` (Chinese): how explanations name a record."""
+    return msg.record(record.module, record.id, record.display_name)
 
 
-def _label(name: str) -> str:
-    return FIELD_LABELS.get(name, name.removeprefix("extra."))
+def _label(name: str, msg: Messages) -> str:
+    return msg(f"field.{name}") if name in FIELDS else name.removeprefix("extra.")
 
 
-def _join(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _fuzzy_phrase(match: FieldMatch) -> str:
-    return (
-        f"{_label(match.field)} {match.value_a} ≈ {match.value_b} "
-        f"(score {match.score or 0:.2f} ≥ {match.threshold or 0:.2f})"
+def _fuzzy_phrase(match: FieldMatch, msg: Messages) -> str:
+    return msg(
+        "match.fuzzy", field=_label(match.field, msg), a=match.value_a, b=match.value_b,
+        score=f"{match.score or 0:.2f}", threshold=f"{match.threshold or 0:.2f}",
     )
 
 
-def edge_sentence(fields: Sequence[FieldMatch], labels: Sequence[str]) -> str:
+def edge_sentence(fields: Sequence[FieldMatch], labels: Sequence[str], msg: Messages = EN) -> str:
     """``same email a@acme.com on Leads/L1 and Contacts/C7`` or a fuzzy ``≈`` sentence."""
     fuzzy = [f for f in fields if f.score is not None]
     exact = [f for f in fields if f.score is None]
-    where = " on " + _join(list(labels))
+    where = msg.join(list(labels))
     if not fuzzy:
-        return "same " + _join([f"{_label(f.field)} {f.value_a}" for f in exact]) + where
-    text = " and ".join(_fuzzy_phrase(f) for f in fuzzy)
+        parts = [msg("match.exact_part", field=_label(f.field, msg), value=f.value_a) for f in exact]
+        return msg("match.exact", fields=msg.join(parts), records=where)
+    text = msg("match.fuzzy_join").join(_fuzzy_phrase(f, msg) for f in fuzzy)
     for field in exact:
         if field.field == "city" and not field.value_b:
-            text += f" in {field.value_a} (one record has no city; {field.value_a} is the only city with this name)"
+            text += msg("match.in_only_city", city=field.value_a)
         elif field.field == "city":
-            text += f" in {field.value_a}"
+            text += msg("match.in_city", city=field.value_a)
         else:
-            text += f" with same {_label(field.field)} {field.value_a}"
-    return text + where
+            text += msg("match.with_same", field=_label(field.field, msg), value=field.value_a)
+    return msg("match.on", text=text, records=where)
 
 
 def explain_edges(
-    edges: Sequence[MatchEdge], records: Sequence[Record], label: Labeler = record_label
+    edges: Sequence[MatchEdge], records: Sequence[Record], label: Labeler = record_label, msg: Messages = EN
 ) -> list[tuple[str, str]]:
     """``(rule, sentence)`` per distinct reason; exact matches on one value are listed together."""
     grouped: dict[tuple[str, tuple[FieldMatch, ...]], list[int]] = {}
@@ -67,6 +62,6 @@ def explain_edges(
             if index not in members:
                 members.append(index)
     return [
-        (rule, edge_sentence(fields, [label(records[i]) for i in members]))
+        (rule, edge_sentence(fields, [label(records[i]) for i in members], msg))
         for (rule, fields), members in grouped.items()
     ]

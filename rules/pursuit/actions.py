@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from connector.domain import NOTE_MARK, Action, ActionType, Finding, RecordRef, action_key
+from collections.abc import Mapping
+
+from connector.domain import Action, ActionType, Finding, Record, RecordRef, User, action_key
+from connector.i18n import EN, Messages
 from rules.identity.resolve import Resolution
 from rules.pursuit.config import PursuitRule
 
 
 def plan_actions(
-    finding: Finding, resolution: Resolution, members: tuple[int, ...], rule: PursuitRule
+    finding: Finding,
+    resolution: Resolution,
+    members: tuple[int, ...],
+    rule: PursuitRule,
+    users: Mapping[str, User] | None = None,
+    msg: Messages = EN,
 ) -> list[Action]:
     """Flags for untagged records, reassigns to the keeper (``action = "reassign"``), one note each."""
     fingerprint = finding.fingerprint
@@ -19,7 +27,13 @@ def plan_actions(
         for position, record in enumerate(records)
         if reassign and record.owner_id and record.owner_id != finding.keeper
     }
-    reason = f"{len(finding.owners)} reps pursue customer {finding.customer} ({', '.join(finding.owners)})"
+    people = _People(users or {}, msg)
+    if msg.zh:
+        customer = str(finding.details.get("customer_name", finding.customer))
+        owners = "、".join(people(o) for o in finding.owners)
+    else:
+        customer, owners = str(finding.customer), ", ".join(finding.owners)
+    reason = msg("pursuit.reason", count=len(finding.owners), customer=customer, owners=owners)
     actions: list[Action] = []
     for position, (record, ref) in enumerate(zip(records, finding.records, strict=True)):
         if position in moves:
@@ -35,34 +49,56 @@ def plan_actions(
             ))
         if rule.notes:
             actions.append(Action(
-                type=ActionType.NOTE, target=ref, text=note_text(finding, ref, moves.get(position)),
+                type=ActionType.NOTE, target=ref,
+                text=note_text(finding, ref, moves.get(position), record=record, people=people),
                 reason=reason, rule=rule.name,
                 idempotency_key=action_key(ActionType.NOTE, ref, f"pursuit:{finding.customer}", fingerprint),
             ))
     return actions
 
 
-def note_text(finding: Finding, ref: RecordRef, moved_from: str | None) -> str:
+class _People:
+    """Names people the way notes do: ``Emily Smith (u-smith)``, or ``Emily Smith`` in Chinese."""
+
+    def __init__(self, users: Mapping[str, User], msg: Messages) -> None:
+        self.users, self.msg = users, msg
+
+    def __call__(self, user_id: str | None) -> str:
+        if user_id is None:
+            return ""
+        user = self.users.get(user_id)
+        return self.msg.person(user.name if user is not None else "", user_id)
+
+
+def note_text(
+    finding: Finding,
+    ref: RecordRef,
+    moved_from: str | None,
+    *,
+    record: Record | None = None,
+    people: _People | None = None,
+) -> str:
     """The note left on one record: why it is one customer, who pursues, and what was decided."""
-    details = finding.details
+    people = people or _People({}, EN)
+    msg, details = people.msg, finding.details
     lines = [
-        f"{NOTE_MARK} {len(finding.owners)} reps are pursuing the same customer "
-        f"\"{details.get('customer_name', finding.customer)}\" (pursuit rule \"{finding.rule}\").",
-        "Why these records are one customer:",
+        msg("note.pursuit.head", count=len(finding.owners), customer=details.get("customer_name", finding.customer),
+            rule=finding.rule),
+        msg("note.pursuit.why"),
     ]
     for match in details.get("matches", ()):
-        lines.append(f"- {match['evidence']} (match rule \"{match['rule']}\")")
+        lines.append(msg("note.pursuit.match", evidence=match["evidence"], rule=match["rule"]))
     matches = len(details.get("matches", ()))
-    lines.append("Who is pursuing:")
+    lines.append(msg("note.pursuit.who"))
     pursuit_end = matches + len(finding.owners)
     lines.extend(f"- {sentence}" for sentence in finding.evidence[matches:pursuit_end])
-    lines.append(f"Decision: {details.get('decision', '')}.")
-    label = f"{ref.module}/{ref.id}"
+    lines.append(msg("note.pursuit.decision", decision=details.get("decision", "")))
+    label = msg.record(ref.module, ref.id, record.display_name if record else ref.id)
     if moved_from is not None:
-        lines.append(f"This record ({label}) moves from {moved_from} to {finding.keeper}.")
+        lines.append(msg("note.pursuit.moves", record=label, old=people(moved_from), new=people(finding.keeper)))
     elif finding.keeper is None:
-        lines.append(f"This record ({label}) is flagged for a manager.")
+        lines.append(msg("note.pursuit.flag_for_manager", record=label))
     else:
-        lines.append(f"This record ({label}) is flagged; {finding.keeper} keeps the customer.")
+        lines.append(msg("note.pursuit.flag_keeper", record=label, keeper=people(finding.keeper)))
     return "\n".join(lines)
 

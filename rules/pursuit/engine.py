@@ -9,12 +9,14 @@ The rule's policy picks a keeper, and the rule's action flags (and maybe reassig
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from datetime import datetime
 
 from connector.domain import Action, Finding, FindingKind, RecordRef
 from connector.gcpause import gc_paused
+from connector.i18n import EN, Messages
 from rules.identity.config import IdentityConfig
 from rules.identity.explain import explain_edges, record_label
 from rules.identity.resolve import Resolution, resolve
@@ -34,15 +36,17 @@ def evaluate_pursuit(
     now: datetime,
     *,
     resolution: Resolution | None = None,
+    msg: Messages = EN,
 ) -> tuple[list[Finding], list[Action]]:
     """Findings and actions for every customer pursued by more than one rep, in a stable order.
 
-    ``resolution`` of ``snapshot.records`` may be passed in when the caller already has it.
+    ``resolution`` of ``snapshot.records`` may be passed in when the caller already has it;
+    ``msg`` is the language of evidence and notes.
     """
     if not rules:
         return [], []
     with gc_paused():
-        return _evaluate(snapshot, identity, rules, now, resolution or resolve(snapshot.records, identity))
+        return _evaluate(snapshot, identity, rules, now, resolution or resolve(snapshot.records, identity), msg)
 
 
 def _evaluate(
@@ -51,6 +55,7 @@ def _evaluate(
     rules: Sequence[PursuitRule],
     now: datetime,
     resolution: Resolution,
+    msg: Messages,
 ) -> tuple[list[Finding], list[Action]]:
     if resolution.stats.capped_blocks:
         log.warning(
@@ -65,10 +70,10 @@ def _evaluate(
         if len(everyone) < 2:
             continue
         for rule in rules:
-            finding = _judge(resolution, members, everyone, snapshot, rule, now)
+            finding = _judge(resolution, members, everyone, snapshot, rule, now, msg)
             if finding is not None:
                 findings.append(finding)
-                actions.extend(plan_actions(finding, resolution, members, rule))
+                actions.extend(plan_actions(finding, resolution, members, rule, snapshot.users, msg))
     return findings, actions
 
 
@@ -86,17 +91,18 @@ def _customers_worth_checking(resolution: Resolution, index: ActivityIndex) -> l
 
 def _judge(
     resolution: Resolution, members: tuple[int, ...], everyone: dict[str, Pursuer],
-    snapshot: Snapshot, rule: PursuitRule, now: datetime,
+    snapshot: Snapshot, rule: PursuitRule, now: datetime, msg: Messages,
 ) -> Finding | None:
     pursuers = active_pursuers(everyone, now - rule.active_within)
     if len(pursuers) < 2 or _all_share_a_team(pursuers, snapshot, rule) or _co_owners(pursuers, resolution, members):
         return None
-    case = Case(pursuers, everyone, resolution.records, members, snapshot.users, rule, now)
+    case = Case(pursuers, everyone, resolution.records, members, snapshot.users, rule, now, msg)
     decision = POLICIES[rule.resolve](case)
     records = resolution.records
-    matched = explain_edges(resolution.edges.get(members[0], ()), records)
+    label = functools.partial(record_label, msg=msg)
+    matched = explain_edges(resolution.edges.get(members[0], ()), records, label, msg)
     pursuit_lines = [_pursuer_sentence(p, case) for p in pursuers]
-    evidence = (*(sentence for _, sentence in matched), *pursuit_lines, _decision_sentence(decision))
+    evidence = (*(sentence for _, sentence in matched), *pursuit_lines, _decision_sentence(decision, case))
     return Finding(
         kind=FindingKind.PURSUIT,
         rule=rule.name,
@@ -132,24 +138,22 @@ def _co_owners(pursuers: Sequence[Pursuer], resolution: Resolution, members: tup
     return any(users <= set(resolution.records[i].owner_ids) for i in members)
 
 
-def _day(when: datetime | None) -> str:
-    return f"{when:%Y-%m-%d}" if when is not None else "never"
-
 
 def _pursuer_sentence(p: Pursuer, case: Case) -> str:
-    parts = []
+    msg, parts = case.msg, []
     if p.owned:
-        owned = ", ".join(record_label(case.records[i]) for i in p.owned)
-        parts.append(f"{case.name(p.user)} owns {owned}" + (
-            f" and last acted on it {_day(p.last_own)}" if p.last_own else " (no own activity)"
+        owned = ("、" if msg.zh else ", ").join(record_label(case.records[i], msg) for i in p.owned)
+        parts.append(msg("pursuit.owns", name=case.name(p.user), records=owned) + (
+            msg("pursuit.last_acted", day=case.day(p.last_own)) if p.last_own else msg("pursuit.no_own_activity")
         ))
     for i, act in p.poached:
         record = case.records[i]
-        parts.append(
-            f"{case.name(p.user)} logged a {act.kind} on {record_label(record)} owned by "
-            f"{case.name(record.owner_id) if record.owner_id else 'nobody'} on {_day(act.occurred_at)} (poaching)"
-        )
-    return "; ".join(parts)
+        owner = case.name(record.owner_id) if record.owner_id else msg("pursuit.nobody")
+        parts.append(msg(
+            "pursuit.poached", name=case.name(p.user), kind=msg(f"kind.{act.kind}"),
+            record=record_label(record, msg), owner=owner, day=case.day(act.occurred_at),
+        ))
+    return msg("pursuit.part_sep").join(parts)
 
 
 def _pursuer_details(p: Pursuer, case: Case) -> dict[str, object]:
@@ -164,7 +168,8 @@ def _pursuer_details(p: Pursuer, case: Case) -> dict[str, object]:
     }
 
 
-def _decision_sentence(decision: Decision) -> str:
+def _decision_sentence(decision: Decision, case: Case) -> str:
     if decision.keeper is None:
-        return f"no keeper ({decision.reason})"
-    return f"keeper {decision.keeper} ({decision.reason})"
+        return case.msg("pursuit.no_keeper", reason=decision.reason)
+    keeper = case.name(decision.keeper) if case.msg.zh else decision.keeper
+    return case.msg("pursuit.keeper", keeper=keeper, reason=decision.reason)

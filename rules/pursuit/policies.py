@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from connector.domain import Module, Record, User
+from connector.i18n import EN, Messages
 from rules.pursuit.config import PursuitRule
 from rules.pursuit.pursuers import Pursuer
 
@@ -30,19 +31,19 @@ class Case:
     users: Mapping[str, User]
     rule: PursuitRule
     now: datetime
+    msg: Messages = EN
 
     def name(self, user: str) -> str:
         found = self.users.get(user)
-        return f"{found.name} ({user})" if found is not None and found.name else user
+        return self.msg.person(found.name if found is not None else "", user)
+
+    def day(self, when: datetime | None) -> str:
+        return f"{when:%Y-%m-%d}" if when is not None else self.msg("policy.never")
 
     def eligible(self) -> list[Pursuer]:
         """Pursuers who can still take the customer (inactive CRM users cannot)."""
         active = [p for p in self.pursuers if (u := self.users.get(p.user)) is None or u.active]
         return active or list(self.pursuers)
-
-
-def _day(when: datetime | None) -> str:
-    return f"{when:%Y-%m-%d}" if when is not None else "never"
 
 
 def _touch(p: Pursuer) -> tuple[float, str]:
@@ -51,14 +52,14 @@ def _touch(p: Pursuer) -> tuple[float, str]:
 
 def first_touch(case: Case) -> Decision:
     keeper = min(case.eligible(), key=_touch)
-    others = ", ".join(
-        f"{case.name(p.user)} on {_day(p.first_touch)}" for p in case.pursuers if p.user != keeper.user
+    msg = case.msg
+    others = ("、" if msg.zh else ", ").join(
+        msg("policy.first_touch_other", name=case.name(p.user), day=case.day(p.first_touch))
+        for p in case.pursuers
+        if p.user != keeper.user
     )
-    return Decision(
-        keeper.user,
-        f"first-touch: {case.name(keeper.user)} touched it first, on {_day(keeper.first_touch)} "
-        f"(then {others})",
-    )
+    reason = msg("policy.first_touch", keeper=case.name(keeper.user), day=case.day(keeper.first_touch), others=others)
+    return Decision(keeper.user, reason)
 
 
 def most_recent(case: Case) -> Decision:
@@ -68,7 +69,7 @@ def most_recent(case: Case) -> Decision:
 
     keeper = min(case.eligible(), key=latest)
     return Decision(
-        keeper.user, f"most-recent: {case.name(keeper.user)} acted last, on {_day(keeper.last_any)}"
+        keeper.user, case.msg("policy.most_recent", keeper=case.name(keeper.user), day=case.day(keeper.last_any))
     )
 
 
@@ -79,16 +80,19 @@ def protection(case: Case) -> Decision:
     if protected.last_own is not None and protected.last_own >= case.now - period:
         return Decision(
             protected.user,
-            f"protection: {case.name(protected.user)} owned it first and acted on "
-            f"{_day(protected.last_own)}, within the {_days(period.days)} protection period",
+            case.msg(
+                "policy.protected", keeper=case.name(protected.user), day=case.day(protected.last_own),
+                days=period.days,
+            ),
         )
     rest = [p for p in case.eligible() if p.user != protected.user] or case.eligible()
     keeper = min(rest, key=_touch)
     return Decision(
         keeper.user,
-        f"protection: {case.name(protected.user)}'s protection lapsed (last own activity "
-        f"{_day(protected.last_own)}, period {_days(period.days)}); {case.name(keeper.user)} is the "
-        f"earliest active pursuer (first touch {_day(keeper.first_touch)})",
+        case.msg(
+            "policy.protection_lapsed", owner=case.name(protected.user), day=case.day(protected.last_own),
+            days=period.days, keeper=case.name(keeper.user), first=case.day(keeper.first_touch),
+        ),
     )
 
 
@@ -98,18 +102,15 @@ def account_owner(case: Case) -> Decision:
         if case.records[i].module == Module.ACCOUNTS and case.records[i].owner_id
     ]
     if not accounts:
-        return Decision(None, "account-owner: the customer has no owned Account record, so a manager decides")
+        return Decision(None, case.msg("policy.no_account"))
     account = min(accounts, key=lambda r: ((r.assigned_at or r.created_at or _NEVER).isoformat(), r.id))
     owner = account.owner_id or ""
-    return Decision(owner, f"account-owner: {case.name(owner)} owns the account {account.module}/{account.id}")
+    label = case.msg.record(account.module, account.id, account.display_name)
+    return Decision(owner, case.msg("policy.account_owner", keeper=case.name(owner), account=label))
 
 
 def flag_only(case: Case) -> Decision:
-    return Decision(None, "flag-only: no keeper is chosen; a manager decides")
-
-
-def _days(days: int) -> str:
-    return f"{days}-day"
+    return Decision(None, case.msg("policy.flag_only"))
 
 
 POLICIES: dict[str, Callable[[Case], Decision]] = {

@@ -16,7 +16,11 @@ from rules.assign.fields import check_filter
 from rules.calendar.config import CalendarConfig
 
 BreachAction = Literal["flag", "reassign", "pool"]
+LateAction = Literal["flag", "report"]
 KINDS = ("first_activity_within", "no_activity_for", "in_status_for")
+MAX_LATE_WINDOW = timedelta(days=366)
+DEFAULT_LATE_WINDOW = timedelta(days=7)
+"""The late-contact window of a store's first run (there is no previous run to count from)."""
 DEFAULT_COUNTS = (ActivityKind.CALL, ActivityKind.MEETING, ActivityKind.TASK, ActivityKind.EMAIL)
 
 
@@ -48,6 +52,11 @@ class SlaRule(ConfigModel):
     max_reassignments: int = 2
     tag: str = "referee:sla-breach"
     notes: bool = True
+    on_late: LateAction = "report"
+    """First contact made after the deadline: ``report`` (a finding only) or ``flag`` (tag + note).
+    Never reassigned or pooled: the lead is being worked."""
+    report_late_within: Duration | None = None
+    """Report late first contacts made this recently; default: since the previous run (7d on the first)."""
 
     @field_validator("when")
     @classmethod
@@ -89,6 +98,17 @@ class SlaRule(ConfigModel):
         if self.threshold <= timedelta(0):
             raise ValueError(
                 f'rule "{self.name}" has a zero deadline (use a positive duration such as "24h")'
+            )
+        late_keys = {"on_late", "report_late_within"} & self.model_fields_set
+        if late_keys and self.first_activity_within is None:
+            raise ValueError(
+                f'rule "{self.name}" sets {", ".join(sorted(late_keys))}, which only first_activity_within '
+                "rules use (remove it, or make the rule a first-contact rule)"
+            )
+        window = self.report_late_within
+        if window is not None and not timedelta(0) < window <= MAX_LATE_WINDOW:
+            raise ValueError(
+                f'rule "{self.name}": report_late_within must be longer than zero and at most 366d (use e.g. "7d")'
             )
         if "pool" in self.actions and not self.pool_owner:
             raise ValueError(f'rule "{self.name}" sends records to the pool but has no pool_owner (add one)')

@@ -12,17 +12,21 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from connector.domain import (
-    NOTE_MARK,
     Action,
     ActionType,
+    ActivityKind,
     Finding,
     FindingKind,
     Record,
+    RecordRef,
+    User,
     action_key,
+    finding_key,
     stable_hash,
 )
 from connector.durations import format_duration
 from connector.gcpause import gc_paused
+from connector.i18n import EN, Messages
 from rules.assign.assigner import Assigner
 from rules.assign.config import AssignmentConfig, TeamConfig
 from rules.assign.fields import FieldMatcher
@@ -31,6 +35,7 @@ from rules.calendar.config import CalendarConfig
 from rules.sla.config import SlaRule
 from rules.sla.explain import Breach
 from rules.sla.history import ClockStart, OwnershipHistory, RefKey, ref_key
+from rules.sla.late import LateContact, late_actions, window_start
 from rules.sla.touches import Touches, index_touches
 from rules.snapshot import Snapshot
 
@@ -47,17 +52,16 @@ def evaluate_sla(
     now: datetime,
     *,
     timezone: str = "UTC",
+    msg: Messages = EN,
 ) -> tuple[list[Finding], list[Action], dict[str, str]]:
     """Findings and actions for every SLA rule, plus the assignment pointers to persist.
 
-    ``timezone`` is the zone wall-clock rules (no ``calendar``) speak in.
+    ``timezone`` is the zone wall-clock rules (no ``calendar``) speak in; ``msg`` the language.
     """
     if not rules:
         return [], [], dict(snapshot.assignment_state)
     with gc_paused():
-        return _evaluate(snapshot, rules, calendars, teams, assignment, now, timezone)
-
-
+        return _evaluate(snapshot, rules, calendars, teams, assignment, now, timezone, msg)
 
 
 def _evaluate(
@@ -68,6 +72,7 @@ def _evaluate(
     assignment: AssignmentConfig,
     now: datetime,
     timezone: str,
+    msg: Messages,
 ) -> tuple[list[Finding], list[Action], dict[str, str]]:
     records = sorted(snapshot.records, key=lambda r: (r.adapter, r.module, r.id))
     history = OwnershipHistory(snapshot.owner_changes, snapshot.reassignments)
@@ -83,26 +88,46 @@ def _evaluate(
     del owners
     clocks: dict[str | None, Clock] = {}
     decider = _Decider(
-        Assigner(teams, assignment, snapshot.users, records, snapshot.assignment_state, now), history
+        Assigner(teams, assignment, snapshot.users, records, snapshot.assignment_state, now, msg), history, msg
     )
+    names = _Names(snapshot.users, msg)
     pools = {rule.pool_owner for rule in rules if rule.pool_owner}
     findings: list[Finding] = []
     for rule in rules:
         if rule.calendar not in clocks:
             clocks[rule.calendar] = build_clock(rule.calendar, calendars, wall_zone=timezone)
         clock = clocks[rule.calendar]
-        judge = _Judge(
-            rule, clock, starts, touches[(frozenset(rule.counts), rule.no_activity_for is not None)], now
-        )
+        touched = touches[(frozenset(rule.counts), rule.no_activity_for is not None)]
+        judge = _Judge(rule, clock, starts, touched, now, names, window_start(rule, now, snapshot.previous_run_at))
         matches = FieldMatcher(rule.when)
         for record in records:
             if record.module != rule.module or record.owner_id in pools or not matches(record):
                 continue
-            breach = judge(record)
-            if breach is not None:
-                finding = _finding(breach, now)
-                findings.append(decider.decide(breach, finding))
+            verdict = judge(record)
+            if isinstance(verdict, LateContact):
+                finding = verdict.finding(now)
+                if finding_key(finding) not in snapshot.reported:
+                    decider.actions.extend(late_actions(verdict, finding, decider.flagged))
+                    findings.append(finding)
+            elif verdict is not None:
+                findings.append(decider.decide(verdict, _finding(verdict, now)))
     return findings, decider.actions, decider.assigner.state
+
+
+class _Names:
+    """How sentences name a record's owner, looked up once per owner."""
+
+    def __init__(self, users: Mapping[str, User], msg: Messages) -> None:
+        self.users, self.msg = users, msg
+        self._cache: dict[str, str] = {}
+
+    def __call__(self, user_id: str | None) -> str:
+        if user_id is None:
+            return ""
+        if user_id not in self._cache:
+            user = self.users.get(user_id)
+            self._cache[user_id] = self.msg.person(user.name if user is not None else "", user_id)
+        return self._cache[user_id]
 
 
 class _Judge:
@@ -115,14 +140,18 @@ class _Judge:
         starts: Mapping[RefKey, ClockStart],
         touches: Touches,
         now: datetime,
+        names: _Names,
+        late_since: datetime,
     ) -> None:
         self.rule, self.clock, self.starts, self.touches, self.now = rule, clock, starts, touches, now
+        self.names, self.late_since = names, late_since
         self.now_pos = clock.position(now)
         self.ladder = [(step.after // _US, step) for step in rule.ladder]
         self.first_after = self.ladder[0][0]
+        self.threshold = rule.threshold // _US
         self.status = rule.in_status_for.status.casefold() if rule.in_status_for else None
 
-    def __call__(self, record: Record) -> Breach | None:
+    def __call__(self, record: Record) -> Breach | LateContact | None:
         rule, key = self.rule, ref_key(record)
         start = self.starts.get(key)
         if rule.in_status_for is not None:
@@ -135,8 +164,9 @@ class _Judge:
         elif start is None:
             return None
         elif rule.first_activity_within is not None:
-            if key in self.touches:
-                return None
+            first = self.touches.first.get(key)
+            if first is not None:
+                return self._late(record, start, *first)
             since, last = start.at, None
         else:
             last = self.touches.last.get(key)
@@ -156,6 +186,21 @@ class _Judge:
             step_index=index,
             due_at=self.clock.add(since, rule.threshold),
             last=last,
+            msg=self.names.msg,
+            owner=self.names(record.owner_id),
+        )
+
+    def _late(self, record: Record, start: ClockStart, at: datetime, kind: ActivityKind) -> LateContact | None:
+        """The first contact, when it came after the deadline and inside the reporting window."""
+        if at < self.late_since:
+            return None
+        late = self.clock.position(at) - self.clock.position(start.at) - self.threshold
+        if late <= 0:
+            return None
+        return LateContact(
+            rule=self.rule, record=record, clock=self.clock, start=start,
+            due_at=self.clock.add(start.at, self.rule.threshold), contact_at=at, contact_kind=kind,
+            late=timedelta(microseconds=late), msg=self.names.msg, owner=self.names(record.owner_id),
         )
 
 
@@ -204,23 +249,22 @@ def _finding(breach: Breach, now: datetime) -> Finding:
 class _Decider:
     """Turns breaches into actions; one reassignment and one flag per record and tag per run."""
 
-    def __init__(self, assigner: Assigner, history: OwnershipHistory) -> None:
-        self.assigner, self.history = assigner, history
+    def __init__(self, assigner: Assigner, history: OwnershipHistory, msg: Messages) -> None:
+        self.assigner, self.history, self.msg = assigner, history, msg
         self.actions: list[Action] = []
         self._moved: set[RefKey] = set()
-        self._flagged: set[tuple[RefKey, str]] = set()
+        self.flagged: set[tuple[RecordRef, str]] = set()
 
     def decide(self, breach: Breach, finding: Finding) -> Finding:
-        rule, record = breach.rule, breach.record
+        rule, record, msg = breach.rule, breach.record, self.msg
         decision = stable_hash(finding.fingerprint, breach.since.astimezone(UTC).isoformat(), breach.step.do)
         do, why = breach.step.do, ""
         if do in ("reassign", "pool") and ref_key(record) in self._moved:
-            return _with(finding, outcome="already moved by an earlier rule in this run")
+            return _with(finding, outcome=msg("sla.already_moved"))
         if do == "reassign":
             done = self.history.reassignments(record, rule.name)
             if done >= rule.max_reassignments:
-                limit = rule.max_reassignments
-                why = f"already reassigned {done} time(s) by this rule (max_reassignments = {limit})"
+                why = msg("sla.max_reassignments", done=done, limit=rule.max_reassignments)
             else:
                 exclude = {o for o in (record.owner_id, self.history.just_lost(record)) if o is not None}
                 pick = self.assigner.pick(rule.assign_to, record, exclude)
@@ -231,18 +275,20 @@ class _Decider:
             do = "pool" if rule.pool_owner else "flag"
         if do == "pool":
             pool = rule.pool_owner or ""  # SlaRule validation guarantees one for "pool"
-            text = f"moved to the public pool ({pool})" + (f" because {why}" if why else "")
+            text = msg("sla.to_pool", pool=self.assigner.person(pool) if msg.zh else pool)
+            text += msg("sla.because", why=why) if why else ""
             self._move(breach, pool, text, decision, ActionType.REASSIGN)
             return _with(finding, outcome=text, new_owner=pool)
         return self._flag(breach, finding, decision, why)
 
     def _flag(self, breach: Breach, finding: Finding, decision: str, why: str) -> Finding:
-        rule, record = breach.rule, breach.record
-        outcome = "flagged" + (f" because {why}" if why else "")
-        mark = (ref_key(record), rule.tag)
-        if rule.tag in record.tags or mark in self._flagged:
-            return _with(finding, outcome=f"already flagged {rule.tag}" + (f"; {why}" if why else ""))
-        self._flagged.add(mark)
+        rule, record, msg = breach.rule, breach.record, self.msg
+        outcome = msg("sla.flagged") + (msg("sla.because", why=why) if why else "")
+        mark = (breach.ref, rule.tag)
+        if rule.tag in record.tags or mark in self.flagged:
+            already = msg("sla.already_flagged", tag=rule.tag)
+            return _with(finding, outcome=already + (msg("sla.already_flagged_why", why=why) if why else ""))
+        self.flagged.add(mark)
         key = action_key(ActionType.FLAG, breach.ref, rule.tag, decision)
         self.actions.append(
             Action(
@@ -250,11 +296,12 @@ class _Decider:
                 target=breach.ref,
                 tag=rule.tag,
                 rule=rule.name,
-                reason=f"{outcome}: {breach.headline}",
+                reason=msg("reason.action", outcome=outcome, headline=breach.headline),
                 idempotency_key=key,
             )
         )
-        self._note(breach, key, f"Flagged {rule.tag}" + (f" ({why})" if why else ""))
+        what = msg("note.sla.flagged", tag=rule.tag) + (msg("note.sla.flagged_why", why=why) if why else "")
+        self._note(breach, key, what)
         return _with(finding, outcome=outcome)
 
     def _move(self, breach: Breach, new_owner: str, how: str, decision: str, type_: ActionType) -> None:
@@ -269,11 +316,13 @@ class _Decider:
                 previous_owner_id=record.owner_id,
                 new_owner_id=new_owner,
                 rule=breach.rule.name,
-                reason=f"{how}: {breach.headline}",
+                reason=self.msg("reason.action", outcome=how, headline=breach.headline),
                 idempotency_key=key,
             )
         )
-        self._note(breach, key, f"Reassigned from {record.owner_id} to {new_owner}: {how}")
+        person = self.assigner.person
+        old = person(record.owner_id) if record.owner_id else ""
+        self._note(breach, key, self.msg("note.sla.reassigned", old=old, new=person(new_owner), how=how))
 
     def _note(self, breach: Breach, main_key: str, what: str) -> None:
         if not breach.rule.notes:
@@ -283,7 +332,7 @@ class _Decider:
                 type=ActionType.NOTE,
                 target=breach.ref,
                 rule=breach.rule.name,
-                text=f"{NOTE_MARK} {breach.summary}. {what}.",
+                text=self.msg("note.sla", summary=breach.summary, what=what),
                 reason=what,
                 idempotency_key=action_key(ActionType.NOTE, breach.ref, main_key),
             )

@@ -1,4 +1,4 @@
-"""SLA findings in plain words.
+"""SLA findings in plain words, in the configured language.
 
 E.g. "assigned Fri 09 Jan 17:30, due Mon 12 Jan 16:30 (8 business hours, cn-office)".
 """
@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from connector.domain import ActivityKind, Record, RecordRef
-from connector.durations import format_duration
+from connector.i18n import EN, Messages
 from rules.calendar.clock import Clock
 from rules.sla.config import SlaRule, Step
 from rules.sla.history import ClockStart
@@ -30,6 +30,8 @@ class Breach:
     step_index: int
     due_at: datetime
     last: tuple[datetime, ActivityKind] | None = None  # the owner's latest counted activity
+    msg: Messages = EN
+    owner: str = ""  # how sentences name the owner (``Name (id)``; the id when the name is unknown)
 
     @property
     def breached(self) -> bool:
@@ -38,7 +40,7 @@ class Breach:
     @cached_property
     def elapsed_text(self) -> str:
         """``1d2h30m``: the elapsed business time the way config writes durations."""
-        return format_duration(self.elapsed)
+        return EN.duration(self.elapsed)
 
     @cached_property
     def ref(self) -> RecordRef:
@@ -51,54 +53,85 @@ class Breach:
     @property
     def headline(self) -> str:
         """The short form for action reasons: which rule, and when it was due."""
-        rule = self.rule
-        return f'SLA "{rule.name}" due {when(self.due_at, self.clock)} ({amount(rule.threshold, self.clock)})'
+        return headline(self.rule, self.due_at, self.clock, self.msg)
 
     @cached_property
     def summary(self) -> str:
         """The long form for CRM notes: the evidence in one sentence."""
-        rule = self.rule
-        core = "; ".join(self.evidence[:-1])
-        return (
-            f'SLA "{rule.name}" ({rule.kind.replace("_", " ")} {amount(rule.threshold, self.clock)}): {core}'
-        )
+        return summary(self.rule, self.clock, self.evidence[:-1], self.msg)
 
 
-def when(at: datetime, clock: Clock) -> str:
+def headline(rule: SlaRule, due_at: datetime, clock: Clock, msg: Messages) -> str:
+    return msg("sla.headline", rule=rule.name, when=when(due_at, clock, msg), amount=amount(rule.threshold, clock, msg))
+
+
+def summary(rule: SlaRule, clock: Clock, lines: tuple[str, ...], msg: Messages) -> str:
+    kind = msg(f"sla.kind.{rule.kind}")
+    return msg(
+        "sla.summary", rule=rule.name, kind=kind, amount=amount(rule.threshold, clock, msg),
+        core=msg("sla.summary_sep").join(lines),
+    )
+
+
+def when(at: datetime, clock: Clock, msg: Messages = EN) -> str:
     """``Fri 09 Jan 17:30`` in the calendar's time zone (named when the rule has no calendar)."""
-    local = at.astimezone(clock.zone)
-    return f"{local:%a %d %b %H:%M}" if clock.business_hours else f"{local:%a %d %b %H:%M %Z}"
+    return msg.when(at, clock.zone, with_zone=not clock.business_hours)
 
 
-def amount(value: timedelta, clock: Clock) -> str:
+def amount(value: timedelta, clock: Clock, msg: Messages = EN) -> str:
     """``8 business hours`` on a business calendar, ``1d12h`` on wall-clock time."""
-    if clock.business_hours:
-        hours = value.total_seconds() / 3600
-        return f"{hours:.4g} business hour{'s' if hours != 1 else ''}"
-    return format_duration(value)
+    return _amount(value, clock.business_hours, msg)
 
 
-def kinds_text(rule: SlaRule) -> str:
-    names = [str(kind) for kind in rule.counts]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+@lru_cache(maxsize=4096)
+def _amount(value: timedelta, business_hours: bool, msg: Messages) -> str:
+    """Cached: deadlines repeat on every finding of a rule, and elapsed times often repeat too."""
+    return msg.business_hours(value) if business_hours else msg.duration(value)
+
+
+def kinds_text(rule: SlaRule, msg: Messages = EN) -> str:
+    return _kinds_text(rule.counts, msg)
+
+
+@lru_cache(maxsize=256)
+def _kinds_text(counts: tuple[ActivityKind, ...], msg: Messages) -> str:
+    return msg.join([msg(f"kind.{kind}") for kind in counts], "or")
+
+
+def start_text(start: ClockStart, clock: Clock, msg: Messages) -> str:
+    key = f"source.{start.source}"  # adapters may name their own sources (Zoho: "timeline")
+    return msg("sla.start", when=when(start.at, clock, msg), source=msg(key) if msg.has(key) else start.source)
+
+
+def due_text(rule: SlaRule, due_at: datetime, clock: Clock, msg: Messages) -> str:
+    return msg("sla.due", when=when(due_at, clock, msg), deadline=_deadline(rule.threshold, clock.name,
+                                                                           clock.business_hours, msg))
+
+
+@lru_cache(maxsize=1024)
+def _deadline(threshold: timedelta, calendar: str, business_hours: bool, msg: Messages) -> str:
+    shown = msg(f"calendar.{calendar}") if msg.has(f"calendar.{calendar}") else calendar
+    return msg("sla.deadline", amount=_amount(threshold, business_hours, msg), calendar=shown)
 
 
 def evidence(breach: Breach) -> tuple[str, ...]:
-    rule, clock, record = breach.rule, breach.clock, breach.record
-    deadline = f"({amount(rule.threshold, clock)}, {clock.name})"
-    due = f"due {when(breach.due_at, clock)} {deadline}"
-    start = f"{when(breach.start.at, clock)} (from {breach.start.source})"
+    rule, clock, record, msg = breach.rule, breach.clock, breach.record, breach.msg
+    due = due_text(rule, breach.due_at, clock, msg)
+    start = start_text(breach.start, clock, msg)
     if rule.in_status_for is not None:
-        lines = [f"in status {record.status} since {start}, {due}"]
+        lines = [msg("sla.in_status", status=record.status, start=start, due=due)]
     elif rule.no_activity_for is not None and breach.last is not None:
         last_at, last_kind = breach.last
         lines = [
-            f"assigned {start}",
-            f"last {last_kind} by the owner {when(last_at, clock)}, {due}",
-            f"no {kinds_text(rule)} by the owner since",
+            msg("sla.assigned", start=start),
+            msg("sla.last_activity", kind=msg(f"kind.{last_kind}"), when=when(last_at, clock, msg), due=due),
+            msg("sla.none_since", kinds=kinds_text(rule, msg)),
         ]
     else:
-        lines = [f"assigned {start}, {due}", f"no {kinds_text(rule)} by the owner {record.owner_id}"]
-    spent = amount(breach.elapsed, clock) if clock.business_hours else breach.elapsed_text
-    lines.append(f"{spent} elapsed" + ("" if breach.breached else " (warning step)"))
+        lines = [
+            msg("sla.assigned_due", start=start, due=due),
+            msg("sla.none_by_owner", kinds=kinds_text(rule, msg), owner=breach.owner or record.owner_id),
+        ]
+    spent = amount(breach.elapsed, clock, msg) if clock.business_hours else msg.duration(breach.elapsed)
+    lines.append(msg("sla.elapsed", spent=spent) + ("" if breach.breached else msg("sla.warning")))
     return tuple(lines)

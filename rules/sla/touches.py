@@ -14,7 +14,8 @@ from rules.sla.history import RefKey
 
 @dataclass
 class Touches:
-    """The owner's latest counted activity per record, for one set of counted kinds.
+    """The owner's first (``keep_last=False``) or latest counted activity per record, for one set
+    of counted kinds.
 
     Only times and kinds are kept (not the activities), so a streamed activity list is not
     held in memory. A record is "touched" when it has an entry.
@@ -22,11 +23,11 @@ class Touches:
 
     kinds: frozenset[ActivityKind]
     keep_last: bool = True
-    touched: set[RefKey] = field(default_factory=set)
+    first: dict[RefKey, tuple[datetime, ActivityKind]] = field(default_factory=dict)
     last: dict[RefKey, tuple[datetime, ActivityKind]] = field(default_factory=dict)
 
     def __contains__(self, key: RefKey) -> bool:
-        return key in self.touched or key in self.last
+        return key in self.first or key in self.last
 
 
 def index_touches(
@@ -42,7 +43,7 @@ def index_touches(
     colleague's call or a call before the assignment does not count.
     """
     out = [Touches(kinds, keep_last) for kinds, keep_last in kind_sets]
-    sets = {kind: [t.touched for t in out if kind in t.kinds and not t.keep_last] for kind in ActivityKind}
+    firsts = {kind: [t.first for t in out if kind in t.kinds and not t.keep_last] for kind in ActivityKind}
     lasts = {kind: [t.last for t in out if kind in t.kinds and t.keep_last] for kind in ActivityKind}
     # Look records up by id alone (no tuple to build and hash per activity); ids shared by
     # several adapters or modules go to ``shared`` under the full key.
@@ -77,8 +78,10 @@ def index_touches(
         if at < start or at > now:
             continue
         kind = act.kind
-        for touched in sets[kind]:
-            touched.add(key)
+        for first_seen in firsts[kind]:
+            first = first_seen.get(key)
+            if first is None or at < first[0]:
+                first_seen[key] = (at, kind)
         for last_seen in lasts[kind]:
             last = last_seen.get(key)
             if last is None or at > last[0]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -143,6 +144,7 @@ def test_shipped_configs_load(name: str) -> None:
     env = {
         "ZOHO_CLIENT_ID": "1000.x", "ZOHO_CLIENT_SECRET": "s", "ZOHO_REFRESH_TOKEN": "r",
         "ACME_TOKEN": "t", "ACME_WEBHOOK_SECRET": "w", "REFEREE_API_KEY": "k" * 32, "ZOHO_CHANNEL_TOKEN": "c",
+        "WECOM_BOT_URL": "wecombot://0123456789abcdef",
     }
     config = load_config(ROOT / name, environ=env)
     assert config.adapters
@@ -159,3 +161,40 @@ def test_cross_section_references_are_checked(tmp_path: Path) -> None:
     message = str(excinfo.value)
     assert 'config.toml: rules.sla[0].calendar: no calendar named "cn-offce"' in message
     assert 'config.toml: rules.sla[0].assign_to: no team named "sales"' in message
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param('[referee]\nlanguage = "fr"\n', 'referee.language: "fr": Input should be', id="language"),
+        pytest.param('[adapters.x]\nkind = "file"\npath = "d"\nrecord_url = "ftp://x/{id}"\n',
+                     "record_url must start with https://", id="record-url-scheme"),
+        pytest.param('[adapters.x]\nkind = "file"\npath = "d"\nrecord_url = "https://x/{record}"\n',
+                     "unknown placeholder 'record'", id="record-url-placeholder"),
+        pytest.param('[adapters.x]\nkind = "file"\npath = "d"\nrecord_url = "https://x/{module}"\n',
+                     "does not name {id}", id="record-url-no-id"),
+        pytest.param('[[notify.targets]]\nname = "c"\nurl = "${HOOK}"\n', "is not a URL apprise", id="notify-url"),
+    ],
+)
+def test_report_and_notify_settings_are_checked(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(write(tmp_path, body), environ={"HOOK": "nonsense-secret-value"})
+
+
+def test_a_bad_notify_url_is_not_printed(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as excinfo:
+        load_config(write(tmp_path, '[[notify.targets]]\nname = "c"\nurl = "${HOOK}"\n'),
+                    environ={"HOOK": "nonsense-secret-value"})
+    assert "nonsense-secret-value" not in str(excinfo.value)
+
+
+def test_zoho_record_links_follow_the_data_center() -> None:
+    from adapters.zoho.config import ZohoAdapterConfig
+
+    base = {"kind": "zoho", "client_id": "i", "client_secret": "s"}
+    assert ZohoAdapterConfig.model_validate(base | {"data_center": "cn"}).record_url_template() == (
+        "https://crm.zoho.com.cn/crm/tab/{module}/{id}"
+    )
+    assert ZohoAdapterConfig.model_validate(base | {"org_id": "6000"}).record_url_template() == (
+        "https://crm.zoho.com/crm/org6000/tab/{module}/{id}"
+    )

@@ -190,7 +190,8 @@ def test_no_corporate_domain_or_phone_is_shared_by_different_owners_outside_the_
 def test_first_contact_missed_after_24h_wall_clock(demo: Demo) -> None:
     leads = [r.id for r in demo.records.values() if r.module is Module.LEADS]
     missed = {i for i in leads if demo.first_contact_missed(i)}
-    assert missed == {"L-1020", "L-1021", "L-1022"}
+    assert missed == {"L-1020", "L-1021", "L-1022", "L-1024"}
+    assert [a.kind for a in demo.own("L-1024")][:1] == ["call"]  # L-1024 was contacted, only late
 
 
 def test_the_friday_evening_and_colleague_only_leads(demo: Demo) -> None:

@@ -82,7 +82,7 @@ def test_pulled_absences_make_the_assigner_skip_the_rep(zoho_http, make_adapter)
     team = TeamConfig(members=(PATRICIA,))
     now = Assigner({"sales": team}, AssignmentConfig(), users, [], {}, NOW).pick("team:sales", LEAD)
     assert now.user_id is None
-    assert f"{PATRICIA} is unavailable until 2025-03-04 00:00 UTC (reported by the CRM)" in now.reason
+    assert f"Patricia Boyle ({PATRICIA}) is unavailable until 2025-03-04 00:00 UTC (reported by the CRM)" in now.reason
     back = NOW + timedelta(days=3)
     later = Assigner({"sales": team}, AssignmentConfig(), users, [], {}, back).pick("team:sales", LEAD)
     assert later.user_id == PATRICIA

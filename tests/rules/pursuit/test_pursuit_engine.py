@@ -70,7 +70,7 @@ def test_golden_evidence_and_note() -> None:
         "- Ann (u1) owns Leads/L1 and last acted on it 2024-05-29",
         "- Bo (u2) owns Contacts/C7 and last acted on it 2024-05-30",
         "Decision: first-touch: Ann (u1) touched it first, on 2024-04-22 (then Bo (u2) on 2024-05-12).",
-        "This record (Leads/L1) is flagged; u1 keeps the customer.",
+        "This record (Leads/L1) is flagged; Ann (u1) keeps the customer.",
     ])
 
 
@@ -132,7 +132,7 @@ def test_reassign_moves_other_records_and_flags_all() -> None:
     assert sorted(a.target.id for a in actions if a.type == "flag") == ["C7", "L1"]
     assert all(a.tag == "撞单" for a in actions if a.type == "flag")
     note = next(a for a in actions if a.type == "note" and a.target.id == "C7")
-    assert "This record (Contacts/C7) moves from u2 to u1." in (note.text or "")
+    assert "This record (Contacts/C7) moves from Bo (u2) to Ann (u1)." in (note.text or "")
 
 
 def test_keys_are_stable_and_tagged_records_are_not_reflagged() -> None:

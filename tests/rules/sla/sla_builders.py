@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from connector.domain import Action, Activity, ActivityKind, Finding, Module, OwnerChange, Record, User
+from connector.i18n import Language, messages
 from rules.assign.config import AssignmentConfig, TeamConfig
 from rules.calendar.config import CalendarConfig
 from rules.sla.config import SlaRule
@@ -71,6 +72,9 @@ def run(
     teams: dict[str, TeamConfig] | None = None,
     assignment: AssignmentConfig | None = None,
     users: dict[str, User] | None = None,
+    previous_run_at: datetime | None = None,
+    reported: frozenset[str] = frozenset(),
+    language: Language = "en",
 ) -> tuple[list[Finding], list[Action], dict[str, str]]:
     snapshot = Snapshot(
         users=USERS if users is None else users,
@@ -79,6 +83,8 @@ def run(
         owner_changes=owner_changes,
         reassignments=reassignments,
         assignment_state=state or {},
+        previous_run_at=previous_run_at,
+        reported=reported,
     )
     rule_list = [rules] if isinstance(rules, SlaRule) else list(rules)
     return evaluate_sla(
@@ -88,4 +94,5 @@ def run(
         TEAMS if teams is None else teams,
         assignment or AssignmentConfig(),
         now,
+        msg=messages(language),
     )
