@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,14 +27,13 @@ from connector.domain import (
 from connector.errors import ConnectorError
 from connector.findings_log import record_run, with_history
 from connector.identity_index import sync_keys
+from connector.progress import SILENT, RunProgress, in_chunks
 from connector.protocol import CrmAdapter
+from connector.rule_coverage import idle_rule_warnings
 from connector.run_warnings import RunWarning, drain_warnings
 from connector.store import Store
 from rules.engine import evaluate
 from rules.snapshot import Plan, Snapshot
-
-ProgressHook = Callable[[str, int], None]
-"""Called as ``progress(adapter_name, records_and_activities_so_far)`` while pulling."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,8 @@ class SyncReport:
     new_findings: set[str] = field(default_factory=set)
     """History keys (``connector.domain.finding_key``) no earlier run had reported."""
     warnings: list[RunWarning] = field(default_factory=list)
+    users: dict[str, str] = field(default_factory=dict)
+    """User id → name, so output speaks of people rather than ids."""
 
     @property
     def failed(self) -> int:
@@ -70,7 +71,7 @@ def run_sync(
     adapters: Mapping[str, CrmAdapter],
     options: SyncOptions,
     *,
-    progress: ProgressHook | None = None,
+    progress: RunProgress = SILENT,
 ) -> SyncReport:
     """Run one sync under the store's run lock and return what happened."""
     mode = "apply" if options.apply else "dry-run"
@@ -81,19 +82,26 @@ def run_sync(
         try:
             changed: list[RecordRef] = []
             for name, adapter in adapters.items():
+                progress.phase("pull")
                 changed.extend(_pull(store, name, adapter, options, report, progress))
                 _maintain(adapter, options.now)
+            progress.phase("snapshot")
             snapshot = with_history(build_snapshot(store), store, config, now=options.now, applied=options.apply)
+            progress.phase("evaluate", len(snapshot.records))
             plan = evaluate(snapshot, config.ruleset(), options.now)
+            report.warnings += idle_rule_warnings(config, snapshot)
             if confirm_clock_starts(store, adapters, plan, snapshot, options.now):
                 snapshot = with_history(build_snapshot(store), store, config, now=options.now, applied=options.apply)
                 plan = evaluate(snapshot, config.ruleset(), options.now)
             if plan.resolution is not None:
+                progress.phase("index")
                 report.counts["identity_reindexed"] = sync_keys(store, plan.resolution, config.identity, changed)
-            _execute(store, adapters, plan, options, report, run_id)
+            _execute(store, adapters, plan, options, report, run_id, progress)
+            progress.phase("history", len(plan.findings))
             report.findings = list(plan.findings)
             report.new_findings = record_run(store, run_id, plan.findings, now=options.now, applied=options.apply)
             report.records = {r.ref: r for r in snapshot.records}
+            report.users = {u.id: u.name for u in snapshot.users.values() if u.name}
             for key, value in plan.assignment_state.items():
                 store.set_value("assignment", key, value)
         except ConnectorError as exc:
@@ -131,13 +139,12 @@ def _pull(
     adapter: CrmAdapter,
     options: SyncOptions,
     report: SyncReport,
-    progress: ProgressHook | None,
+    progress: RunProgress,
 ) -> list[RecordRef]:
     """Store everything the adapter has changed since its cursors; return the refs it brought."""
     store.upsert_users(name, adapter.pull_users())
     refs: list[RecordRef] = []
     cursors = {} if options.full else store.get_cursors(name)
-    pulled = 0
     for batch in adapter.pull(cursors, full=options.full):
         if batch.records:
             refs.extend(r.ref for r in batch.records)
@@ -151,11 +158,9 @@ def _pull(
             store.delete_activities(name, batch.deleted_activities)
         if batch.cursor is not None:
             store.set_cursor(name, batch.stream, batch.cursor)
-        pulled += len(batch.records) + len(batch.activities)
+        progress.pulled(name, batch.stream, len(batch.records) + len(batch.activities))
         report.counts["records_pulled"] = report.counts.get("records_pulled", 0) + len(batch.records)
         report.counts["activities_pulled"] = report.counts.get("activities_pulled", 0) + len(batch.activities)
-        if progress:
-            progress(name, pulled)
     return refs
 
 
@@ -204,13 +209,18 @@ def _execute(
     options: SyncOptions,
     report: SyncReport,
     run_id: str,
+    progress: RunProgress = SILENT,
 ) -> None:
+    progress.phase("journal", len(plan.actions))
     fresh = unhandled(store, plan.actions)
     store.journal_plan(run_id, fresh, now=options.now)
     if not options.apply:
         report.results = [ActionResult(action=a, status=ActionStatus.PLANNED) for a in fresh]
         return
-    report.results = apply_actions(store, adapters, fresh, run_id=run_id, now=options.now)
+    progress.phase("apply", len(fresh))
+    report.results = in_chunks(
+        fresh, lambda chunk: apply_actions(store, adapters, chunk, run_id=run_id, now=options.now), progress
+    )
 
 
 HANDLED = frozenset({ActionStatus.APPLIED, ActionStatus.APPLYING, ActionStatus.SKIPPED})

@@ -59,6 +59,8 @@ def test_plan_is_deterministic(demo_config: Path) -> None:
     first, second = plan_json(demo_config), plan_json(demo_config)
     assert first["counts"]["records_pulled"] > 0
     assert second["counts"]["records_pulled"] == 0  # incremental: nothing changed since the first run
+    assert all(f.pop("new") for f in first["findings"])  # JSON keeps every finding and says which are new
+    assert not any(f.pop("new") for f in second["findings"])
     assert (first["findings"], first["actions"]) == (second["findings"], second["actions"])
 
 
