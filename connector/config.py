@@ -174,7 +174,7 @@ def _describe(exc: ValidationError, raw: Any, secrets: set, label: str) -> str:
         value = _lookup(raw, loc)
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            message = "unknown key (check its spelling; config.example.toml lists every key)"
+            message = "unknown key " + _did_you_mean(str(loc[-1]) if loc else "")
         elif error["type"] == "missing":
             message = "is required but missing"
         elif _is_scalar(value) and loc not in secrets and not message.startswith('"'):
@@ -184,6 +184,42 @@ def _describe(exc: ValidationError, raw: Any, secrets: set, label: str) -> str:
 
 
 _MISSING = object()
+
+
+def _did_you_mean(key: str) -> str:
+    """``(did you mean "timezone"?)`` from every key the config models know, or the spelling hint."""
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(_known_keys()), n=1, cutoff=0.75)
+    if close:
+        return f'(did you mean "{close[0]}"?)'
+    return "(check its spelling; config.example.toml lists every key)"
+
+
+def _known_keys() -> set[str]:
+    """Field names of every model reachable from :class:`Config` (and their aliases)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    seen: set[type] = set()
+    names: set[str] = set()
+
+    def walk(model: type[BaseModel]) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            names.add(info.alias or name)
+            stack = [info.annotation]
+            while stack:
+                tp = stack.pop()
+                if isinstance(tp, type) and issubclass(tp, BaseModel):
+                    walk(tp)
+                stack.extend(typing.get_args(tp))
+
+    walk(Config)
+    return names
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[str | int, ...]:

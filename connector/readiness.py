@@ -10,8 +10,8 @@ from __future__ import annotations
 from connector.config import Config
 from connector.errors import ConfigError
 
-ADD_ADAPTER = "add an [adapters.<name>] section (see config.example.toml or examples/demo.toml)"
-ADD_RULE = 'add a [[rules.pursuit]] or [[rules.sla]] rule (e.g. [[rules.pursuit]] name = "two-reps")'
+ADD_ADAPTER = "add an [adapters.<name>] section, as in examples/demo.toml"
+ADD_RULE = 'add a [[rules.pursuit]] or [[rules.sla]] rule, e.g. [[rules.pursuit]] name = "two-reps"'
 
 
 def config_gaps(config: Config) -> list[str]:

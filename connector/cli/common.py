@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,8 +24,24 @@ if TYPE_CHECKING:  # the heavy modules load when a command runs, so --help and -
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+CONFIG_ENV = "REFEREE_CONFIG"
+DEFAULT_CONFIG = "referee.toml"
+
+
+def default_config() -> Path:
+    """``-c`` when not given: ``$REFEREE_CONFIG``, else ``referee.toml`` in the working directory."""
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
 ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="Path to the TOML config file.", show_default=False)
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        default_factory=default_config,
+        help="Path to the TOML config file.",
+        show_default=f"${CONFIG_ENV}, else ./{DEFAULT_CONFIG}",
+    ),
 ]
 NowOption = Annotated[
     str | None,
@@ -68,7 +85,14 @@ def parse_now(text: str | None, config: Config) -> datetime:
 
 def open_config(path: Path) -> Config:
     from connector.config import load_config
+    from connector.errors import ConfigError
 
+    if not path.exists() and path == default_config():
+        where = f"${CONFIG_ENV} names {path}" if os.environ.get(CONFIG_ENV) else f"no ./{DEFAULT_CONFIG} here"
+        raise ConfigError(
+            f"no config file: {where}, and none was given (pass -c FILE, set {CONFIG_ENV}=FILE, "
+            f"or copy config.example.toml to ./{DEFAULT_CONFIG})"
+        )
     return load_config(path)
 
 
