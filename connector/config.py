@@ -20,7 +20,8 @@ from adapters.file.config import FileAdapterConfig
 from adapters.webhook.config import WebhookAdapterConfig
 from adapters.zoho.config import ZohoAdapterConfig
 from connector.config_base import ConfigModel, TimeZoneName
-from connector.errors import ConfigError
+from connector.errors import ConfigError, UsageError
+from connector.exemptions import ExemptConfig, from_config
 from connector.i18n import Language
 from connector.notify.config import NotifySection
 from connector.server.config import ServerConfig
@@ -61,6 +62,7 @@ class Config(ConfigModel):
     assignment: AssignmentConfig = AssignmentConfig()
     server: ServerConfig = ServerConfig()
     notify: NotifySection = NotifySection()
+    exempt: tuple[ExemptConfig, ...] = ()
     source: Path | None = Field(default=None, exclude=True)
 
     def ruleset(self) -> RuleSet:
@@ -77,6 +79,7 @@ class Config(ConfigModel):
             assignment=assignment,
             timezone=self.referee.timezone,
             language=self.referee.language,
+            exemptions=from_config(self.exempt, list(self.adapters)),
         )
 
     def state_url(self) -> str:
@@ -121,6 +124,10 @@ def parse_config(
         raise ConfigError(_describe(exc, resolved, secret_paths, label)) from None
     problems = validate_references(config.rules.sla, config.calendars, config.teams, config.assignment)
     problems += _rule_tag_problems(config)
+    try:
+        from_config(config.exempt, list(config.adapters))
+    except UsageError as exc:
+        problems.append(f"exempt: {exc}")
     if problems:
         raise ConfigError("\n".join(f"{label}: {problem}" for problem in problems))
     if source is None:

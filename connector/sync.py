@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from connector.capabilities import planned_result, unsupported_reason
 from connector.config import Config
 from connector.domain import (
     ECHO_MARK,
@@ -130,6 +131,7 @@ def build_snapshot(store: Store, adapter: str | None = None) -> Snapshot:
         owner_changes=store.load_owner_changes(adapter),
         reassignments=store.applied_reassignments(adapter),
         assignment_state=store.get_values("assignment"),
+        exemptions=store.list_exemptions(),
     )
 
 
@@ -215,7 +217,7 @@ def _execute(
     fresh = unhandled(store, plan.actions)
     store.journal_plan(run_id, fresh, now=options.now)
     if not options.apply:
-        report.results = [ActionResult(action=a, status=ActionStatus.PLANNED) for a in fresh]
+        report.results = [planned_result(a.target.adapter, adapters.get(a.target.adapter), a) for a in fresh]
         return
     progress.phase("apply", len(fresh))
     report.results = in_chunks(
@@ -260,7 +262,7 @@ def apply_actions(
         to_send: list[Action] = []
         for action in group:
             if action.type not in supported:
-                why = f'adapter "{adapter_name}" cannot {action.type} records (no write endpoint configured)'
+                why = unsupported_reason(adapter_name, adapter, action) or ""
                 results.append(ActionResult(action=action, status=ActionStatus.SKIPPED, message=why))
             elif store.claim_action(action.idempotency_key, run_id, now=now):
                 to_send.append(action)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
 from adapters.webhook.auth import Credentials
-from connector.errors import AuthError, CrmApiError
+from connector.errors import AuthError, CrmApiError, RetriableApiError
 from connector.http import HttpClient
 
 _MESSAGE_LIMIT = 200
@@ -48,9 +49,17 @@ class Transport:
             query: dict[str, Any] = {}
             used = self.credentials.apply(headers, query)
             query.update(params or {})
-            response = self.http.request(
-                method, url, endpoint=label, params=query or None, json=json, headers=headers or None
-            )
+            try:
+                response = self.http.request(
+                    method, url, endpoint=label, params=query or None, json=json, headers=headers or None
+                )
+            except RetriableApiError as exc:
+                if exc.status is not None:
+                    raise
+                raise RetriableApiError(  # unreachable: say where we tried, so a wrong host is obvious
+                    f"{exc} at {method} {_without_secrets(url)} (check base_url and that the CRM is up)",
+                    crm=exc.crm,
+                ) from None
             if response.status_code == 401 and attempt == 1 and self.credentials.refresh_after_401(used):
                 continue
             return response
@@ -94,6 +103,14 @@ class Transport:
             if secret:
                 message = message.replace(secret, "***")
         return message
+
+
+def _without_secrets(url: str) -> str:
+    """The URL with any ``user:password@`` and query string removed (query keys may carry a key)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _find_message(body: Any) -> str | None:

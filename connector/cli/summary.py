@@ -79,7 +79,7 @@ def one_line(report: SyncReport) -> str:
 
 
 def print_summary(report: SyncReport, console: Console, options: SummaryOptions) -> None:
-    if not options.terminal and is_quiet(report):
+    if not options.terminal and options.findings is FindingsShown.new and is_quiet(report):
         _plain(console, one_line(report))
         return
     _print_counts(report, console)
