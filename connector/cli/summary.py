@@ -69,10 +69,10 @@ def one_line(report: SyncReport) -> str:
     """The whole run in one line (what cron mails, or nothing worth a second line)."""
     new = sum(1 for f in report.findings if is_new(report, f))
     statuses = Counter(r.status.value for r in report.results)
-    actions = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())) or "no actions"
+    actions = ", ".join(f"{n:,} {status}" for status, n in sorted(statuses.items())) or "no actions"
     pulled = report.counts.get("records_pulled", 0) + report.counts.get("activities_pulled", 0)
     return (
-        f"Run {report.run_id} ({report.mode}): {new} new finding(s), {len(report.findings) - new} known; "
+        f"Run {report.run_id} ({report.mode}): {new:,} new finding(s), {len(report.findings) - new:,} known; "
         f"{actions}; {pulled:,} records and activities pulled; {_calls(report):,} API calls"
         + (f"; {len(report.warnings)} warning(s) (see referee runs)" if report.warnings else "")
     )
