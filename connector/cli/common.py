@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -56,18 +57,43 @@ stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
 
 
+DEBUG_ENV = "REFEREE_DEBUG"
+INTERNAL_EXIT = 70
+"""An unexpected failure (a bug): ``Error:`` names it and how to get the traceback (EX_SOFTWARE)."""
+
+
 def handle_errors(func: F) -> F:
-    """Turn crm-referee errors into ``Error: …`` on stderr and the error's exit status, no traceback."""
+    """Turn every failure into one ``Error: …`` line on stderr and a documented exit status.
+
+    crm-referee errors carry their own status; a file the OS refuses (permissions, a full disk)
+    exits 1; anything else is a bug and exits 70, with the traceback only under ``REFEREE_DEBUG=1``.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except ConnectorError as exc:
-            stderr.print(f"[bold red]Error:[/bold red] {escape(str(exc))}", highlight=False, markup=True)
+            _error(str(exc))
             raise typer.Exit(exc.exit_code) from None
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, KeyboardInterrupt):
+            raise
+        except OSError as exc:
+            where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+            _error(f"{exc.strerror or exc}{where}: check the path, its permissions and the free disk space")
+            raise typer.Exit(1) from None
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            _error(f"unexpected {type(exc).__name__}: {exc} (a bug: please report it with the output of "
+                   f"the same command run with {DEBUG_ENV}=1)")
+            raise typer.Exit(INTERNAL_EXIT) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _error(message: str) -> None:
+    stderr.print(f"[bold red]Error:[/bold red] {escape(message)}", highlight=False, markup=True)
 
 
 def parse_now(text: str | None, config: Config) -> datetime:

@@ -64,9 +64,11 @@ def serve_command(
         )
     if not config.server.api_keys:
         stderr.print(
-            "[bold yellow]Warning:[/bold yellow] [server] api_keys is empty, so POST /v1/check answers 401 to "
-            'everyone; add api_keys = ["${REFEREE_API_KEY}"] to [server] to open it (webhooks are not affected)',
+            "Warning: [server] api_keys is empty, so POST /v1/check answers 401 to everyone; add "
+            'api_keys = ["${REFEREE_API_KEY}"] to [server] to open it (webhooks are not affected)',
             highlight=False,
+            markup=False,
+            style="bold yellow",
         )
     setup_logging()
     os.environ[CONFIG_ENV] = str(Path(config_path).resolve())
