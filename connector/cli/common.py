@@ -76,7 +76,8 @@ def handle_errors(func: F) -> F:
         except ConnectorError as exc:
             _error(str(exc))
             raise typer.Exit(exc.exit_code) from None
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, KeyboardInterrupt):
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException,
+                KeyboardInterrupt):
             raise
         except OSError as exc:
             where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""

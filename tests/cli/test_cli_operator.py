@@ -189,3 +189,9 @@ def test_help_lists_the_new_commands() -> None:
         result = run_referee(*command, "--help")
         assert result.returncode == 0 and "Example: referee " + " ".join(command) in result.stdout, command
     assert sys.executable
+
+
+def test_an_os_error_is_one_error_line_not_a_traceback(tmp_path: Path) -> None:
+    result = run_referee("validate", "-c", str(tmp_path))  # a directory, not a file
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: Is a directory") and "Traceback" not in result.stderr
