@@ -108,6 +108,7 @@ class WriteEndpoint(ConfigModel):
     when it is no longer ``{from}``, a person changed it and the write is skipped. ``success``
     is a path on the answer that must be true (``"!error"``, ``"status == 'SUCCESS'"``), and
     ``message`` where the CRM's own words are when it is not. ``max_length`` cuts ``{text}``.
+    ``numbers`` lists dotted body keys sent as JSON numbers (CRMs whose ids are integers).
     """
 
     module: Module | None = None
@@ -123,6 +124,7 @@ class WriteEndpoint(ConfigModel):
     success: FieldPath | None = None
     message: FieldPath | None = None
     max_length: int | None = Field(default=None, ge=2, le=10_000_000)
+    numbers: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _placeholders_known(self) -> WriteEndpoint:

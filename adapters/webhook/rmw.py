@@ -55,14 +55,33 @@ def build_body(endpoint: WriteEndpoint, current: Any, values: Values) -> tuple[A
     if endpoint.whole:
         base = {k: copy.deepcopy(v) for k, v in (current or {}).items() if k not in endpoint.drop}
         body = _deep_merge(base, body or {})
-    if endpoint.merge is None:
-        return body, None
-    merged, present = merged_list(endpoint.merge, current, values)
-    if present:
-        return body, Settled(done=True, reason=f"{endpoint.merge.field} already has it; nothing sent")
-    body = body if isinstance(body, dict) else {}
-    _set(body, endpoint.merge.field, merged)
+    if endpoint.merge is not None:
+        merged, present = merged_list(endpoint.merge, current, values)
+        if present:
+            return body, Settled(done=True, reason=f"{endpoint.merge.field} already has it; nothing sent")
+        body = body if isinstance(body, dict) else {}
+        _set(body, endpoint.merge.field, merged)
+    if endpoint.numbers and isinstance(body, dict):
+        for dotted in endpoint.numbers:
+            _numbers_at(body, dotted.split("."))
     return body, None
+
+
+def _numbers_at(body: Any, parts: list[str]) -> None:
+    """Turn the value (or list of values) at ``parts`` into numbers where they read as integers."""
+    if not isinstance(body, dict) or parts[0] not in body:
+        return
+    if len(parts) > 1:
+        _numbers_at(body[parts[0]], parts[1:])
+        return
+    value = body[parts[0]]
+    body[parts[0]] = [_number(v) for v in value] if isinstance(value, list) else _number(value)
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    return value
 
 
 def merged_list(merge: Merge, current: Any, values: Values) -> tuple[Any, bool]:

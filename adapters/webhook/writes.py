@@ -55,15 +55,15 @@ class Writer:
         kind = action.type.value
         endpoint = self.section.endpoint_for(kind, action.target.module)
         if endpoint is None:
-            where = f"write.{kind} endpoint" + (
-                f" for {action.target.module}" if self.section.endpoints(kind) else ""
-            )
-            return ActionResult(
-                action=action,
-                status=ActionStatus.SKIPPED,
-                message=f"{self.name} has no {where}, so {kind} is not supported (add "
-                f"[adapters.{self.name}.write.{kind}] to enable it)",
-            )
+            section = f"[adapters.{self.name}.write.{kind}]"
+            if self.section.endpoints(kind):
+                why = (
+                    f"{self.name} has no write.{kind} endpoint for {action.target.module}, so {kind} is "
+                    f'not supported there (add a [{section}] with module = "{action.target.module}")'
+                )
+            else:
+                why = f"{self.name} has no write.{kind} endpoint, so {kind} is not supported (add {section} to enable it)"
+            return ActionResult(action=action, status=ActionStatus.SKIPPED, message=why)
         try:
             status, message = self._write(action, endpoint)
         except BudgetExhaustedError:
