@@ -25,6 +25,7 @@ MESSAGE_KEYS = (
 _CODE_KEYS = ("errorCode", "code", "type", "label", "category")
 _FIELD_KEYS = ("fields", "field", "propertyName", "property")
 _MAX_ITEMS = 3
+_MESSAGE_ROOM = 120  # so the field names still fit in a 200-character line after a long message
 
 
 def describe(body: Any) -> str | None:
@@ -33,6 +34,8 @@ def describe(body: Any) -> str | None:
     fields = field_errors(body)
     fields = [f for f in fields if message is None or f not in message]
     if message and fields:
+        if len(message) > _MESSAGE_ROOM:
+            message = message[: _MESSAGE_ROOM - 1].rstrip() + "…"
         return f"{message} ({'; '.join(fields)})"
     return message or ("; ".join(fields) if fields else None)
 
