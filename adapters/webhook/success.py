@@ -37,7 +37,8 @@ def judge(
 ) -> Verdict:
     """Applied, skipped (409/412: changed meanwhile) or failed, with the CRM's words.
 
-    ``error_text`` gives the CRM's message for a non-2xx answer; ``shorten`` blanks secrets.
+    ``error_text`` gives the CRM's message for a non-2xx answer; ``shorten`` blanks secrets and
+    cuts the CRM's words to one short line.
     """
     if not 200 <= status < 300:
         detail = error_text()
@@ -52,10 +53,10 @@ def judge(
         return Verdict(ActionStatus.FAILED, shorten(f"{label} answered {status}, but success {exc}"))
     if _truthy(ok):
         return Verdict(ActionStatus.APPLIED)
-    words = _words(body, message)
+    words = shorten(_words(body, message))  # the CRM's words are shortened, ours are not
     return Verdict(
         ActionStatus.FAILED,
-        shorten(f"{label} answered {status} but did not do it (success = {success} is not true): {words}"),
+        f"{label} answered {status} but did not do it (success = {success} is not true): {words}",
     )
 
 
