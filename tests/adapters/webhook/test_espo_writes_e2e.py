@@ -121,4 +121,3 @@ def test_configuration_alone_connects_the_crm_and_every_write_lands_once(
     finally:
         server.stop()
     assert "Traceback" not in server.log_text()
-
