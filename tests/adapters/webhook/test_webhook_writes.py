@@ -186,3 +186,22 @@ def test_a_success_path_that_fails_on_the_answer_is_a_failed_write_not_a_traceba
     result = apply_one(broken, action(ActionType.NOTE, "L3", text="crm-referee: hello"))
     assert result.status is ActionStatus.FAILED
     assert result.message.startswith('POST /Note answered 200, but success path "length(error)" failed:')
+
+
+def test_the_journal_keeps_the_full_text_of_a_cut_note(espo: Espo, tmp_path: Any) -> None:
+    from connector.store import Store
+    from connector.sync import apply_actions
+
+    text = "crm-referee: " + "long " * 800
+    note = action(ActionType.NOTE, "L3", text=text)
+    store = Store.open(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        store.journal_plan("run-1", [note], now=NOW)
+        [result] = apply_actions(store, {"espo": espo.adapter()}, [note], run_id="run-1", now=NOW)
+        [entry] = store.list_journal()
+    finally:
+        store.close()
+    assert result.status is ActionStatus.APPLIED and "cut to 2000" in entry.message
+    assert entry.action.text == text and len(text) > 2000
+    [posted] = [n for n in espo.crm.notes if n["parentId"] == "L3"]
+    assert len(posted["post"]) == 2000 and posted["post"].endswith("…")
