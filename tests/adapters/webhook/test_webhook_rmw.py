@@ -71,3 +71,20 @@ def test_cut_text_fits_the_limit_and_is_marked(text: str, limit: int) -> None:
         assert out.endswith("…") and text.startswith(out[:-1])
     else:
         assert out == text
+
+
+@given(path=st.text(max_size=40), add=st.text(max_size=30))
+def test_any_write_config_text_is_accepted_or_refused_with_a_message(path: str, add: str) -> None:
+    from pydantic import ValidationError
+
+    try:
+        WriteEndpoint.model_validate(
+            {
+                "path": "/l/{id}",
+                "current": {"path": "/l/{id}"},
+                "success": path,
+                "merge": {"field": "t", "current": "t", "add": add},
+            }
+        )
+    except ValidationError as exc:
+        assert all(error["msg"] for error in exc.errors())
