@@ -84,8 +84,8 @@ def _write_checks(name: str, adapter: WebhookAdapter, writes: Mapping[ActionType
     checks: list[Check] = []
     for kind, rules in writes.items():
         subject = f"adapter {name}: write {kind.value}"
-        endpoint = getattr(adapter.config.write, kind.value)
-        if endpoint is None:
+        endpoints = adapter.config.write.endpoints(kind.value)
+        if not endpoints:
             checks.append(failed(
                 subject,
                 f"rule(s) {', '.join(rules)} plan {kind.value} actions, but no write endpoint is configured, "
@@ -94,6 +94,8 @@ def _write_checks(name: str, adapter: WebhookAdapter, writes: Mapping[ActionType
                 2,
             ))
         else:
-            checks.append(passed(subject, f"{endpoint.method} {endpoint.path} configured "
-                                          "(not called: doctor never writes)"))
+            calls = ", ".join(
+                f"{e.method} {e.path}" + (f" ({e.module})" if getattr(e, "module", None) else "") for e in endpoints
+            )
+            checks.append(passed(subject, f"{calls} configured (not called: doctor never writes)"))
     return checks
