@@ -22,6 +22,7 @@ from typing import Any
 
 from adapters.zoho.client import API, ZohoClient
 from adapters.zoho.config import ZohoAdapterConfig
+from adapters.zoho.related import related_modules
 from adapters.zoho.wire import Outcome, item_outcomes
 from connector.domain import Action, ActionResult, ActionStatus, ActionType
 from connector.errors import AuthError, BudgetExhaustedError, CrmApiError
@@ -52,12 +53,18 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+def write_scope(module: str) -> str:
+    """What ``add_tags`` and ``PUT /{module}`` need: module WRITE or ALL (Zoho's add-tags and
+    update-records pages; ``….UPDATE`` alone is not enough)."""
+    return f"ZohoCRM.modules.{module.lower()}.WRITE (or ZohoCRM.modules.ALL)"
+
+
 def _add_tags_call(module: str, tag: str, ids: Sequence[str]) -> _Call:
     return _Call(
         "POST",
         f"{API}/{module}/actions/add_tags",
         f"POST /{module}/actions/add_tags",
-        f"ZohoCRM.modules.{module.lower()}.UPDATE",
+        write_scope(module),
         {"tags": [{"name": tag}], "ids": list(ids), "over_write": False},
         tuple(ids),
         (),
@@ -195,7 +202,12 @@ class Writer:
             f"{API}/{module}/actions/change_owner",
             f"POST /{module}/actions/change_owner",
             "ZohoCRM.change_owner.CREATE",
-            {"ids": list(ids), "owner": {"id": owner}, "notify": self.config.notify},
+            {
+                "ids": list(ids),
+                "owner": {"id": owner},
+                "notify": self.config.notify,
+                **related_modules(self.config.move_related),
+            },
             tuple(ids),
             (),
             f"owner changed to {owner}",
@@ -230,7 +242,7 @@ class Writer:
                     "PUT",
                     f"{API}/{module}",
                     f"PUT /{module}",
-                    f"ZohoCRM.modules.{module.lower()}.UPDATE",
+                    write_scope(module),
                     {"data": data, **self._trigger()},
                     tuple(chunk),
                     tuple((i, a) for i, a in group if a.target.id in wanted),

@@ -1,7 +1,10 @@
 """Org mode, continued: writes, Bulk Read jobs and notification channels of :class:`FakeZohoOrg`.
 
 Pages (``https://www.zoho.com/crm/developer/docs/api/v8/<page>``):
-``change-owner.html`` (≤500 ids, ``ZohoCRM.change_owner.CREATE``), ``add-tags.html`` (≤500 ids;
+``change-owner.html`` (≤500 ids, ``ZohoCRM.change_owner.CREATE``; ``related_modules`` entries
+``{"api_name", "id"}`` — "only one of them valid, the system proceeds with the valid one" — move
+the record's related Tasks, Events and Calls, linked through ``What_Id`` + ``$se_module`` or
+``Who_Id``, to the new owner too; without it they stay), ``add-tags.html`` (≤500 ids;
 tag names ≤25 characters without ``<``, ``>`` or commas; at most 10 tags per record,
 ``LIMIT_REACHED`` per record), ``update-records.html`` (≤100 records), ``create-notes.html``
 (≤100 notes), ``bulk-read/create-job.html``, ``get-job-details.html``, ``download-result.html``
@@ -25,6 +28,7 @@ MAX_TAG_IDS = 500
 MAX_UPDATE = 100
 MAX_NOTES = 100
 MAX_TAGS_PER_RECORD = 10
+RELATED_MODULES = frozenset({"Tasks", "Events", "Calls"})
 BULK_PAGE = 200_000
 MAX_CHANNEL_LIFE = timedelta(days=7)
 _ACTION = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)/actions/(?P<action>change_owner|add_tags)$")
@@ -112,12 +116,28 @@ class ActionsMixin:
             )
         if len(ids) > MAX_CHANGE_OWNER:
             return error(400, "LIMIT_EXCEEDED", "Record count exceeded", {"limit": MAX_CHANGE_OWNER})
+        related = [r.get("api_name") for r in body.get("related_modules") or []]
+        if any(name not in RELATED_MODULES for name in related):
+            return error(400, "INVALID_DATA", "invalid data", {"api_name": "related_modules"})
         items = []
         for record_id, raw in self._each(module, ids, items):
             raw["Owner"] = {"id": owner, "name": owner}
             self._touch(raw)
+            for activity in self._related(module, str(record_id), related):
+                activity["Owner"] = {"id": owner, "name": owner}
+                self._touch(activity)
             items.append(_item("SUCCESS", "owner is successfully updated", {"id": record_id}))
         return _answer(items)
+
+    def _related(self, module: str, record_id: str, related: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Activities of ``related`` modules linked to the record (What_Id + $se_module, or Who_Id)."""
+        for activity_module in related:
+            for raw in self.records.get(activity_module, {}).values():
+                what, who = raw.get("What_Id") or {}, raw.get("Who_Id") or {}
+                linked_what = str(what.get("id")) == record_id and raw.get("$se_module") == module
+                linked_who = str(who.get("id")) == record_id and module in ("Leads", "Contacts")
+                if linked_what or linked_who:
+                    yield raw
 
     def _add_tags(self, module: str, body: Mapping[str, Any]) -> Reply:
         if refused := self._need(f"ZohoCRM.modules.{module.lower()}.WRITE"):

@@ -1,0 +1,119 @@
+"""Write-back a rep can live with: related work moves with the record, scope hints name the right
+scope. Against the strict org fake, asserting on what the org holds afterwards."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fake_zoho_schema import DOCUMENTED_SCOPES
+from zoho_support import NOW
+
+from connector.config import parse_config
+from connector.domain import Action, ActionStatus, ActionType, Module, RecordRef
+from connector.errors import ConfigError
+
+ANN, BEN = "554023000000235011", "554023000000235022"
+LEAD, OTHER_LEAD = "554023000000536001", "554023000000536002"
+
+
+def _lookup(user: str) -> dict[str, str]:
+    return {"id": user, "name": user}
+
+
+def _activity(module: str, activity_id: str, **link: Any) -> dict[str, Any]:
+    return {
+        "id": activity_id,
+        "Owner": _lookup(BEN),
+        "Created_Time": (NOW - timedelta(days=1)).isoformat(),
+        "Modified_Time": (NOW - timedelta(days=1)).isoformat(),
+        "What_Id": None,
+        "Who_Id": None,
+        **link,
+    }
+
+
+def _arrange(org: Any) -> None:
+    for lead in (LEAD, OTHER_LEAD):
+        org.add("Leads", {"id": lead, "Owner": _lookup(BEN), "Last_Name": "Buyer", "Tag": []})
+    org.add("Tasks", _activity("Tasks", "t1", What_Id=_lookup(LEAD), **{"$se_module": "Leads"}, Status="Not Started"))
+    org.add("Events", _activity("Events", "e1", Who_Id=_lookup(LEAD)))
+    org.add("Calls", _activity("Calls", "c1", What_Id=_lookup(LEAD), **{"$se_module": "Leads"}))
+    org.add("Tasks", _activity("Tasks", "t2", What_Id=_lookup(OTHER_LEAD), **{"$se_module": "Leads"}))
+
+
+def _reassign(record_id: str, owner: str) -> Action:
+    return Action(
+        type=ActionType.REASSIGN,
+        target=RecordRef(adapter="zoho", module=Module.LEADS, id=record_id),
+        new_owner_id=owner,
+        reason="SLA breached",
+        rule="first-contact",
+        idempotency_key=f"reassign-{record_id}-{owner}",
+    )
+
+
+def _owners(org: Any) -> dict[str, str]:
+    return {rid: raw["Owner"]["id"] for m in ("Tasks", "Events", "Calls") for rid, raw in org.records[m].items()}
+
+
+def test_change_owner_moves_the_records_tasks_meetings_and_calls_by_default(org, make_adapter) -> None:
+    _arrange(org)
+    [result] = make_adapter().apply([_reassign(LEAD, ANN)])
+    assert result.status is ActionStatus.APPLIED
+    [sent] = [r for r in org.writes() if r.path == "/crm/v8/Leads/actions/change_owner"]
+    assert sent.body["related_modules"] == [{"api_name": "Tasks"}, {"api_name": "Events"}, {"api_name": "Calls"}]
+    assert org.records["Leads"][LEAD]["Owner"]["id"] == ANN
+    assert _owners(org) == {"t1": ANN, "e1": ANN, "c1": ANN, "t2": BEN}  # another lead's task stays
+
+
+def test_move_related_chooses_what_moves_and_an_empty_list_moves_nothing(org, make_adapter) -> None:
+    _arrange(org)
+    make_adapter(move_related=["Tasks"]).apply([_reassign(LEAD, ANN)])
+    assert _owners(org) == {"t1": ANN, "e1": BEN, "c1": BEN, "t2": BEN}
+    make_adapter(move_related=[]).apply([_reassign(OTHER_LEAD, ANN)])
+    last = org.writes()[-1]
+    assert "related_modules" not in last.body
+    assert _owners(org)["t2"] == BEN
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        pytest.param('["Notes"]', "move_related", id="not-an-activity-module"),
+        pytest.param('["Tasks", "Tasks"]', "twice", id="duplicate"),
+    ],
+)
+def test_move_related_is_checked_at_load(value: str, message: str) -> None:
+    text = f"""
+[adapters.zoho]
+kind = "zoho"
+client_id = "cid"
+client_secret = "secret"
+move_related = {value}
+"""
+    with pytest.raises(ConfigError, match=message):
+        parse_config(tomllib.loads(text), environ={})
+
+
+def test_a_token_without_module_write_is_told_to_add_write_not_update(org, make_adapter) -> None:
+    org.scopes = (
+        *(s for s in DOCUMENTED_SCOPES if s != "ZohoCRM.modules.ALL"),
+        "ZohoCRM.modules.leads.READ",
+        "ZohoCRM.modules.leads.UPDATE",
+    )
+    _arrange(org)
+    flag = Action(
+        type=ActionType.FLAG,
+        target=RecordRef(adapter="zoho", module=Module.LEADS, id=LEAD),
+        tag="referee:conflict",
+        reason="two reps",
+        rule="pursuit",
+        idempotency_key="flag-1",
+    )
+    [result] = make_adapter().apply([flag])
+    assert result.status is ActionStatus.FAILED
+    assert "lacks the scope ZohoCRM.modules.leads.WRITE (or ZohoCRM.modules.ALL)" in result.message
+    assert ".UPDATE" not in result.message
