@@ -9,6 +9,10 @@ Before writing, actions that carry ``previous_owner_id`` are re-checked with one
 module; if someone changed the owner meanwhile, the action is skipped with that reason. Every
 ``data[i]`` status of a 200/202/207 answer is read, so partial failures come back as failed
 results with Zoho's code and message.
+
+When the org's daily credits (or the run's ``max_api_calls``) run out, the refused call and every
+call after it are not sent: their actions come back ``planned`` ("not attempted: …"), so the
+journal keeps them for the next run, and :attr:`Writer.stopped_by` says why.
 """
 
 from __future__ import annotations
@@ -81,10 +85,13 @@ class Writer:
         self.clock = clock
         self._results: dict[int, ActionResult] = {}
         self._stopped: str | None = None
+        self.stopped_by: BudgetExhaustedError | None = None
+        """Set when credits or the run's budget ran out: the rest stays planned for the next run."""
 
     def apply(self, actions: Sequence[Action]) -> list[ActionResult]:
         self._results = {}
         self._stopped = None
+        self.stopped_by = None
         pending: list[tuple[int, Action]] = []
         for i, action in enumerate(actions):
             if action.type.value not in SUPPORTED:
@@ -110,11 +117,16 @@ class Writer:
             try:
                 rows = self.client.get_by_ids(module, sorted(ids), ["Owner", "Modified_Time"])
             except CrmApiError as exc:
+                if isinstance(exc, BudgetExhaustedError):
+                    self._stop(exc)
+                status, why = (
+                    (ActionStatus.PLANNED, f"not attempted: {exc}")
+                    if isinstance(exc, BudgetExhaustedError)
+                    else (ActionStatus.FAILED, f"could not re-check the owner: {exc}")
+                )
                 for i, action in pending:
                     if action.target.module.value == module and action.previous_owner_id is not None:
-                        self._done(i, action, ActionStatus.FAILED, f"could not re-check the owner: {exc}")
-                if isinstance(exc, BudgetExhaustedError):
-                    self._stopped = str(exc)
+                        self._done(i, action, status, why)
                 continue
             for row in rows:
                 raw_owner = row.get("Owner")
@@ -259,16 +271,16 @@ class Writer:
             return
         if self._stopped:
             for i, action in live:
-                self._done(i, action, ActionStatus.FAILED, f"not attempted: {self._stopped}")
+                self._done(i, action, ActionStatus.PLANNED, f"not attempted: {self._stopped}")
             return
         try:
             reply = self.client.call(
                 call.method, call.path, endpoint=call.endpoint, json=call.body, scope=call.scope
             )
-        except BudgetExhaustedError as exc:
-            self._stopped = str(exc)
+        except BudgetExhaustedError as exc:  # refused before Zoho did anything: nothing was written
+            self._stop(exc)
             for i, action in live:
-                self._done(i, action, ActionStatus.FAILED, f"not attempted: {exc}")
+                self._done(i, action, ActionStatus.PLANNED, f"not attempted: {exc}")
             return
         except (AuthError, CrmApiError) as exc:
             for i, action in live:
@@ -301,6 +313,10 @@ class Writer:
                 self._done(
                     i, action, ActionStatus.FAILED, f"{call.endpoint} failed for this record ({detail})"
                 )
+
+    def _stop(self, exc: BudgetExhaustedError) -> None:
+        self._stopped = str(exc)
+        self.stopped_by = self.stopped_by or exc
 
     def _failed(self, index: int) -> bool:
         result = self._results.get(index)

@@ -149,18 +149,21 @@ def test_notes_off_and_unknown_actions_are_skipped_without_calls(zoho_http, make
     assert len(zoho_http.calls) == 0
 
 
-def test_budget_exhausted_mid_apply_fails_the_rest_without_calling(zoho_http, make_adapter) -> None:
+def test_credits_used_up_mid_apply_leave_the_rest_planned_without_calling(zoho_http, make_adapter) -> None:
     add_token(zoho_http)
     zoho_http.post(f"{API}/Leads/actions/change_owner", status=429, json=load("error_credits_exhausted"))
-    results = make_adapter().apply(
+    adapter = make_adapter()
+    results = adapter.apply(
         [
             _action(ActionType.REASSIGN, L1, new_owner_id=A),
             _action(ActionType.NOTE, L2),
         ]
     )
-    assert [r.status for r in results] == [ActionStatus.FAILED, ActionStatus.FAILED]
-    assert all("daily API credits" in r.message for r in results)
-    assert results[1].message.startswith("not attempted")
+    assert [r.status for r in results] == [ActionStatus.PLANNED, ActionStatus.PLANNED]  # Zoho wrote nothing
+    assert all(r.message.startswith("not attempted: zoho: the org's daily API credits") for r in results)
+    stopped = adapter.apply_stopped()
+    assert stopped is not None and "daily API credits" in str(stopped)
+    assert [w.code for w in adapter.drain_warnings()] == ["apply_stopped"]
     assert len(zoho_http.calls) == 2  # token + the refused change_owner; no notes call
 
 
