@@ -21,6 +21,7 @@ from adapters.zoho.bulk import BulkReader
 from adapters.zoho.client import COUNT_SCOPES, ZohoClient
 from adapters.zoho.config import ZohoAdapterConfig
 from adapters.zoho.faults import response_classifier
+from adapters.zoho.tags import TagCatalog
 from adapters.zoho.timeline import TimelineLookup
 from adapters.zoho.unavailability import AbsenceFeed
 from adapters.zoho.watch import load_channel, maintain_channel
@@ -104,6 +105,7 @@ class ZohoAdapter:
         self.warnings = WarningLog(name)
         self._can_count = True
         self._apply_stop: ConnectorError | None = None
+        self.tags = TagCatalog(name, self.client, store, self.warnings)
         self.timeline = TimelineLookup(
             name, self.client, store, self.http.budget, config.timeline_lookups, self.warnings
         )
@@ -278,7 +280,7 @@ class ZohoAdapter:
     # --- write -----------------------------------------------------------------------------
 
     def apply(self, actions: Sequence[Action]) -> Sequence[ActionResult]:
-        writer = Writer(self.client, self.config, self.clock)
+        writer = Writer(self.client, self.config, self.clock, tags=self.tags)
         results = writer.apply(actions)
         if writer.stopped_by is not None and self._apply_stop is None:
             self._apply_stop = writer.stopped_by

@@ -27,6 +27,7 @@ from typing import Any
 from adapters.zoho.client import API, ZohoClient
 from adapters.zoho.config import ZohoAdapterConfig
 from adapters.zoho.related import related_modules
+from adapters.zoho.tags import TagCatalog
 from adapters.zoho.wire import Outcome, item_outcomes
 from connector.domain import Action, ActionResult, ActionStatus, ActionType
 from connector.errors import AuthError, BudgetExhaustedError, CrmApiError
@@ -79,10 +80,18 @@ def _add_tags_call(module: str, tag: str, ids: Sequence[str]) -> _Call:
 class Writer:
     """Applies one batch of actions for one adapter."""
 
-    def __init__(self, client: ZohoClient, config: ZohoAdapterConfig, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        client: ZohoClient,
+        config: ZohoAdapterConfig,
+        clock: Callable[[], datetime],
+        *,
+        tags: TagCatalog | None = None,
+    ) -> None:
         self.client = client
         self.config = config
         self.clock = clock
+        self.tags = tags
         self._results: dict[int, ActionResult] = {}
         self._stopped: str | None = None
         self.stopped_by: BudgetExhaustedError | None = None
@@ -101,7 +110,9 @@ class Writer:
             else:
                 pending.append((i, action))
         pending = self._recheck_owners(pending)
-        for call in self._plan(pending):
+        calls = self._plan(pending)
+        self._prepare_tags(calls)
+        for call in calls:
             self._send(call)
         return [self._results[i] for i in sorted(self._results)]
 
@@ -313,6 +324,19 @@ class Writer:
                 self._done(
                     i, action, ActionStatus.FAILED, f"{call.endpoint} failed for this record ({detail})"
                 )
+
+    def _prepare_tags(self, calls: Sequence[_Call]) -> None:
+        """Create the tags the ``add_tags`` calls name where the module lacks them (see ``tags.py``)."""
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for call in calls:
+            if call.endpoint.endswith("/actions/add_tags") and any(not self._failed(i) for i, _ in call.actions):
+                wanted[call.path.split("/")[-3]] |= {t["name"] for t in call.body["tags"]}
+        if self.tags is None or not wanted:
+            return
+        try:
+            self.tags.prepare(wanted)
+        except BudgetExhaustedError as exc:
+            self._stop(exc)
 
     def _stop(self, exc: BudgetExhaustedError) -> None:
         self._stopped = str(exc)

@@ -95,5 +95,5 @@ def test_credits_used_up_mid_apply_stop_cleanly_and_the_next_run_applies_the_res
     assert tags == {rid: sorted(t["name"] for t in raw.get("Tag") or []) for rid, raw in expected.items()}
     noted = sorted(n["Parent_Id"]["id"] for n in org.notes)
     assert noted == sorted(n["Parent_Id"]["id"] for n in probe.notes)  # every note once, none lost
-    latest, stopped = json.loads(runs.stdout)[:2]
-    assert latest["warnings"] == [] and [w["code"] for w in stopped["warnings"]] == ["apply_stopped"]
+    codes = sorted([w["code"] for w in run["warnings"]] for run in json.loads(runs.stdout))
+    assert codes == [[], ["apply_stopped"]]  # both runs share --now, so their order is not asserted

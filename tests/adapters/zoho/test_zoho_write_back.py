@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fake_zoho_schema import DOCUMENTED_SCOPES
+from strict_zoho import Reply
 from zoho_support import NOW
 
 from connector.config import parse_config
@@ -117,3 +118,84 @@ def test_a_token_without_module_write_is_told_to_add_write_not_update(org, make_
     assert result.status is ActionStatus.FAILED
     assert "lacks the scope ZohoCRM.modules.leads.WRITE (or ZohoCRM.modules.ALL)" in result.message
     assert ".UPDATE" not in result.message
+
+
+def _flag(record_id: str, tag: str = "referee:conflict") -> Action:
+    return Action(
+        type=ActionType.FLAG,
+        target=RecordRef(adapter="zoho", module=Module.LEADS, id=record_id),
+        tag=tag,
+        reason="two reps",
+        rule="pursuit",
+        idempotency_key=f"flag-{record_id}-{tag}",
+    )
+
+
+def _tag_calls(org: Any) -> list[tuple[str, str]]:
+    return [(r.method, r.path) for r in org.received if r.path.endswith(("/settings/tags", "/actions/add_tags"))]
+
+
+def test_missing_tags_are_created_up_front_once_and_remembered(org, make_adapter, kv) -> None:
+    _arrange(org)
+    [result] = make_adapter().apply([_flag(LEAD)])
+    assert result.status is ActionStatus.APPLIED
+    assert _tag_calls(org) == [
+        ("GET", "/crm/v8/settings/tags"),
+        ("POST", "/crm/v8/settings/tags"),
+        ("POST", "/crm/v8/Leads/actions/add_tags"),
+    ]
+    created = next(r for r in org.received if r.method == "POST" and r.path == "/crm/v8/settings/tags")
+    assert (created.query, created.body) == ({"module": "Leads"}, {"tags": [{"name": "referee:conflict"}]})
+    assert [t["name"] for t in org.tags["Leads"]] == ["referee:conflict"]
+
+    org.received.clear()
+    make_adapter().apply([_flag(OTHER_LEAD)])  # a later run, same state store: no tag calls at all
+    assert _tag_calls(org) == [("POST", "/crm/v8/Leads/actions/add_tags")]
+
+
+def test_a_tag_the_module_has_is_not_created_again(org, make_adapter) -> None:
+    _arrange(org)
+    org.tags["Leads"] = [{"name": "referee:conflict", "id": "1", "color_code": None}]
+    make_adapter().apply([_flag(LEAD)])
+    assert _tag_calls(org) == [("GET", "/crm/v8/settings/tags"), ("POST", "/crm/v8/Leads/actions/add_tags")]
+
+
+@pytest.mark.parametrize("may_create", [True, False], ids=["user-may-create-tags", "user-may-not"])
+def test_without_the_tags_scope_one_warning_says_how_and_add_tags_goes_ahead(
+    org, make_adapter, may_create: bool
+) -> None:
+    org.scopes = tuple(s for s in DOCUMENTED_SCOPES if s != "ZohoCRM.settings.tags.ALL")
+    org.may_create_tags = may_create
+    _arrange(org)
+    adapter = make_adapter()
+    results = adapter.apply([_flag(LEAD), _flag(OTHER_LEAD)])
+    [warning] = adapter.drain_warnings()
+    assert warning.code == "tags_not_created"
+    assert '"referee:conflict"' in warning.message and "ZohoCRM.settings.tags.ALL" in warning.message
+    assert "Setup → Tags" in warning.message
+    assert _tag_calls(org) == [("GET", "/crm/v8/settings/tags"), ("POST", "/crm/v8/Leads/actions/add_tags")]
+    if may_create:
+        assert {r.status for r in results} == {ActionStatus.APPLIED}
+    else:
+        assert {r.status for r in results} == {ActionStatus.FAILED}
+        assert "NOT_ALLOWED: permission denied to create tags" in results[0].message
+
+
+@pytest.mark.parametrize(
+    ("code", "warned"),
+    [
+        pytest.param("DUPLICATE_DATA", False, id="created-meanwhile-is-fine"),
+        pytest.param("NOT_ALLOWED", True, id="refused-is-one-warning"),
+    ],
+)
+def test_a_create_answered_per_tag_is_read_per_tag(org, make_adapter, code: str, warned: bool) -> None:
+    _arrange(org)
+    item = {"code": code, "details": {"id": "1", "api_name": "name"}, "message": "refused", "status": "error"}
+    org.fail("POST", r"/settings/tags$", Reply.of_json(400, {"tags": [item]}))
+    adapter = make_adapter()
+    [result] = adapter.apply([_flag(LEAD)])
+    assert result.status is ActionStatus.APPLIED  # the fake's add_tags may still create it
+    warnings = adapter.drain_warnings()
+    assert [w.code for w in warnings] == (["tags_not_created"] if warned else [])
+    if warned:
+        assert f'"referee:conflict" ({code}: refused)' in warnings[0].message

@@ -25,6 +25,16 @@ def _action(kind: ActionType, rid: str, *, module: Module = Module.LEADS, **kw: 
     )
 
 
+def _tags_exist(rsps: Any, module: str, *names: str) -> None:
+    """``GET /settings/tags?module=…`` listing ``names`` (get-tag-list.html; ``Response_Wrapper`` in tags.json)."""
+    tags = [{"name": n, "id": f"49{i}", "color_code": None} for i, n in enumerate(names)]
+    rsps.get(
+        f"{API}/settings/tags",
+        json={"tags": tags, "info": {"count": len(tags), "allowed_count": 100}},
+        match=[matchers.query_param_matcher({"module": module})],
+    )
+
+
 def _echo_items(request: Any) -> tuple[int, dict[str, str], str]:
     """A bulk write answering SUCCESS for every id or data item it was sent."""
     body = json.loads(request.body)
@@ -94,13 +104,14 @@ def test_reassign_already_done_is_applied_without_writing(zoho_http, make_adapte
 
 def test_flags_tag_in_500s_and_set_flag_field_in_puts_of_100(zoho_http, make_adapter) -> None:
     add_token(zoho_http)
+    _tags_exist(zoho_http, "Contacts", "referee-conflict")
     zoho_http.add_callback("POST", f"{API}/Contacts/actions/add_tags", callback=_echo_items)
     zoho_http.add_callback("PUT", f"{API}/Contacts", callback=_echo_items)
     actions = [_action(ActionType.FLAG, str(i), module=Module.CONTACTS) for i in range(150)]
     results = make_adapter(flag_field="Conflict__c").apply(actions)
     assert {r.status for r in results} == {ActionStatus.APPLIED}
     assert results[0].message == "tagged referee-conflict; set Conflict__c"
-    tag_body, *puts = (sent_json(c) for c in zoho_http.calls[1:])
+    tag_body, *puts = (sent_json(c) for c in zoho_http.calls[2:])
     assert tag_body["tags"] == [{"name": "referee-conflict"}] and tag_body["over_write"] is False
     assert len(tag_body["ids"]) == 150
     assert [len(p["data"]) for p in puts] == [100, 50]
@@ -112,6 +123,7 @@ def test_flags_tag_in_500s_and_set_flag_field_in_puts_of_100(zoho_http, make_ada
 
 def test_trigger_workflows_leaves_trigger_out(zoho_http, make_adapter) -> None:
     add_token(zoho_http)
+    _tags_exist(zoho_http, "Leads", "referee-conflict")
     zoho_http.post(f"{API}/Leads/actions/add_tags", json=load("add_tags_success"))
     zoho_http.put(f"{API}/Leads", json=load("update_success"))
     make_adapter(flag_field="Conflict__c", trigger_workflows=True).apply([_action(ActionType.FLAG, L1)])
@@ -169,6 +181,7 @@ def test_credits_used_up_mid_apply_leave_the_rest_planned_without_calling(zoho_h
 
 def test_whole_call_refusal_fails_its_batch(zoho_http, make_adapter) -> None:
     add_token(zoho_http)
+    _tags_exist(zoho_http, "Leads", "referee-conflict")
     zoho_http.post(
         f"{API}/Leads/actions/add_tags",
         status=403,
