@@ -129,24 +129,28 @@ class ActionsMixin:
         if any(name not in RELATED_MODULES for name in related):
             return error(400, "INVALID_DATA", "invalid data", {"api_name": "related_modules"})
         items = []
+        linked = self._linked(module, related)
         for record_id, raw in self._each(module, ids, items):
             raw["Owner"] = {"id": owner, "name": owner}
             self._touch(raw)
-            for activity in self._related(module, str(record_id), related):
+            for activity in linked.get(str(record_id), ()):
                 activity["Owner"] = {"id": owner, "name": owner}
                 self._touch(activity)
             items.append(_item("SUCCESS", "owner is successfully updated", {"id": record_id}))
         return _answer(items)
 
-    def _related(self, module: str, record_id: str, related: Sequence[str]) -> Iterator[dict[str, Any]]:
-        """Activities of ``related`` modules linked to the record (What_Id + $se_module, or Who_Id)."""
+    def _linked(self, module: str, related: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Record id → its activities in ``related`` modules (What_Id + $se_module, or Who_Id)."""
+        out: dict[str, list[dict[str, Any]]] = {}
         for activity_module in related:
             for raw in self.records.get(activity_module, {}).values():
                 what, who = raw.get("What_Id") or {}, raw.get("Who_Id") or {}
-                linked_what = str(what.get("id")) == record_id and raw.get("$se_module") == module
-                linked_who = str(who.get("id")) == record_id and module in ("Leads", "Contacts")
-                if linked_what or linked_who:
-                    yield raw
+                ids = {str(what["id"])} if what.get("id") and raw.get("$se_module") == module else set()
+                if who.get("id") and module in ("Leads", "Contacts"):
+                    ids.add(str(who["id"]))
+                for record_id in ids:
+                    out.setdefault(record_id, []).append(raw)
+        return out
 
     def _add_tags(self, module: str, body: Mapping[str, Any]) -> Reply:
         if refused := self._need(f"ZohoCRM.modules.{module.lower()}.WRITE"):
