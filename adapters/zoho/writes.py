@@ -126,6 +126,8 @@ class Writer:
         owners: dict[tuple[str, str], str | None] = {}
         for module, ids in sorted(by_module.items()):
             try:
+                if self.stopped_by is not None:  # no call after the one that said credits are gone
+                    raise self.stopped_by
                 rows = self.client.get_by_ids(module, sorted(ids), ["Owner", "Modified_Time"])
             except CrmApiError as exc:
                 if isinstance(exc, BudgetExhaustedError):

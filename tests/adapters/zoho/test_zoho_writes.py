@@ -190,3 +190,20 @@ def test_whole_call_refusal_fails_its_batch(zoho_http, make_adapter) -> None:
     [result] = make_adapter().apply([_action(ActionType.FLAG, L1)])
     assert result.status is ActionStatus.FAILED
     assert "NO_PERMISSION: permission denied" in result.message
+
+
+def test_credits_gone_during_the_owner_recheck_stop_every_later_call(org, make_adapter) -> None:
+    org.add("Accounts", {"id": L2, "Owner": {"id": A}, "Account_Name": "y", "Tag": []})
+    org.add("Leads", {"id": L1, "Owner": {"id": A}, "Last_Name": "x", "Tag": []})
+    org.credits = 0  # the first re-check (Accounts) is refused: the Leads one is never sent
+    results = make_adapter().apply(
+        [
+            _action(ActionType.REASSIGN, L2, module=Module.ACCOUNTS, new_owner_id=B, previous_owner_id=A),
+            _action(ActionType.REASSIGN, L1, new_owner_id=B, previous_owner_id=A),
+            _action(ActionType.NOTE, L1),
+        ]
+    )
+    assert [r.status for r in results] == [ActionStatus.PLANNED] * 3
+    assert [(r.path, r.status) for r in org.received if r.path != "/oauth/v2/token"] == [
+        ("/crm/v8/Accounts", 429)
+    ]
