@@ -105,7 +105,7 @@ class ZohoAdapter:
         self.warnings = WarningLog(name)
         self._can_count = True
         self._apply_stop: ConnectorError | None = None
-        self.tags = TagCatalog(name, self.client, store, self.warnings)
+        self.tags = TagCatalog(name, self.client, store, self.warnings, clock)
         self.timeline = TimelineLookup(
             name, self.client, store, self.http.budget, config.timeline_lookups, self.warnings
         )

@@ -16,7 +16,8 @@ where the integration user may create tags). Tags known to exist are kept in the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from adapters.zoho.client import API, ZohoClient
@@ -25,6 +26,7 @@ from connector.errors import BudgetExhaustedError, CrmApiError
 from connector.run_warnings import WarningLog
 
 TAGS_SCOPE = "ZohoCRM.settings.tags.ALL"
+ASK_AGAIN_AFTER = timedelta(hours=1)
 _STORE_KEY = "tags"
 _REFUSED = frozenset({"OAUTH_SCOPE_MISMATCH", "NO_PERMISSION", "NOT_ALLOWED"})
 
@@ -38,14 +40,21 @@ class TagCatalog:
     """Which tags each module has, and creating the ones a run is about to write."""
 
     def __init__(
-        self, adapter: str, client: ZohoClient, store: KeyValue | None, warnings: WarningLog
+        self,
+        adapter: str,
+        client: ZohoClient,
+        store: KeyValue | None,
+        warnings: WarningLog,
+        clock: Callable[[], datetime],
     ) -> None:
         self.adapter = adapter
         self.client = client
         self.store = store
         self.warnings = warnings
+        self.clock = clock
         self._known: dict[str, set[str]] | None = None
-        self._refused = False  # asked once this run and refused: do not ask again
+        self._refused_at: datetime | None = None
+        """When Zoho last refused: a long-running ``referee serve`` asks again only an hour later."""
 
     def prepare(self, wanted: Mapping[str, Iterable[str]]) -> None:
         """:meth:`ensure` per module; a failure other than the budget only warns (add_tags reports)."""
@@ -61,7 +70,7 @@ class TagCatalog:
         """Create the tags of ``names`` that ``module`` lacks (budget errors propagate)."""
         known = self._load().setdefault(module, set())
         missing = sorted(set(names) - known)
-        if not missing or self._refused:
+        if not missing or self._refused_recently():
             return
         listing = self.client.call(
             "GET",
@@ -108,7 +117,7 @@ class TagCatalog:
         """Warn once and stop asking this run when Zoho did not answer the tag call normally."""
         if answer.outcome is Outcome.OK:
             return False
-        self._refused = True
+        self._refused_at = self.clock()
         quoted = ", ".join(f'"{name}"' for name in missing)
         if answer.outcome is Outcome.SCOPE or answer.code in _REFUSED:
             fix = (
@@ -123,6 +132,9 @@ class TagCatalog:
             f"may create tags ({fix})",
         )
         return True
+
+    def _refused_recently(self) -> bool:
+        return self._refused_at is not None and self.clock() - self._refused_at < ASK_AGAIN_AFTER
 
     def _load(self) -> dict[str, set[str]]:
         if self._known is None:

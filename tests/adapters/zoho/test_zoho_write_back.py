@@ -199,3 +199,22 @@ def test_a_create_answered_per_tag_is_read_per_tag(org, make_adapter, code: str,
     assert [w.code for w in warnings] == (["tags_not_created"] if warned else [])
     if warned:
         assert f'"referee:conflict" ({code}: refused)' in warnings[0].message
+
+
+def test_a_long_running_server_asks_for_tags_again_an_hour_after_a_refusal(org, make_adapter) -> None:
+    org.scopes = tuple(s for s in DOCUMENTED_SCOPES if s != "ZohoCRM.settings.tags.ALL")
+    _arrange(org)
+    now = [NOW]
+    adapter = make_adapter(clock=lambda: now[0])  # one adapter, many applies: the webhook worker
+
+    def listings() -> int:
+        return sum(1 for r in org.received if (r.method, r.path) == ("GET", "/crm/v8/settings/tags"))
+
+    adapter.apply([_flag(LEAD)])
+    now[0] += timedelta(minutes=30)
+    adapter.apply([_flag(OTHER_LEAD)])
+    assert listings() == 1
+    org.scopes = DOCUMENTED_SCOPES  # the admin granted the scope
+    now[0] += timedelta(minutes=31)
+    adapter.apply([_flag(LEAD, tag="referee:sla-breach")])
+    assert listings() == 2 and {t["name"] for t in org.tags["Leads"]} >= {"referee:sla-breach"}
