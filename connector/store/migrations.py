@@ -63,6 +63,11 @@ def upgrade_v6(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def upgrade_v7(conn: Connection) -> None:
+    """Skip codes and note-to-action links in the journal (issue 11)."""
+    _add_columns(conn, schema.V7_COLUMNS)
+
+
 MIGRATIONS: list[tuple[int, Migration]] = [
     (1, upgrade_v1),
     (2, upgrade_v2),
@@ -70,6 +75,7 @@ MIGRATIONS: list[tuple[int, Migration]] = [
     (4, upgrade_v4),
     (5, upgrade_v5),
     (6, upgrade_v6),
+    (7, upgrade_v7),
 ]
 
 
