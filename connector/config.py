@@ -23,6 +23,7 @@ from connector.config_base import ConfigModel, TimeZoneName
 from connector.errors import ConfigError
 from connector.i18n import Language
 from connector.notify.config import NotifySection
+from connector.rails import SafetySection
 from connector.server.config import ServerConfig
 from rules.assign.config import AssignmentConfig, TeamConfig
 from rules.calendar.config import CalendarConfig
@@ -61,6 +62,7 @@ class Config(ConfigModel):
     assignment: AssignmentConfig = AssignmentConfig()
     server: ServerConfig = ServerConfig()
     notify: NotifySection = NotifySection()
+    safety: SafetySection = SafetySection()
     source: Path | None = Field(default=None, exclude=True)
 
     def ruleset(self) -> RuleSet:

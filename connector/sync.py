@@ -1,21 +1,27 @@
-"""The sync pipeline: pull → store → evaluate → plan → journal → apply → summary.
+"""The sync pipeline: pull → store → settle → evaluate → plan → rails → journal → apply → summary.
 
 Journal-first: every planned action is written to the journal before anything is sent to a CRM,
-each action is claimed atomically before it is applied, and an action whose idempotency key is
-already applied is never planned again. Dry-run (the default) stops after journaling the plan.
+each call batch is claimed atomically before it is sent and journaled as soon as it comes back
+(:mod:`connector.apply`), and an action whose idempotency key is already applied is never
+planned again. Actions earlier runs left ``applying`` or ``unknown`` are settled by reading the
+CRM first (:mod:`connector.recovery`). Dry-run (the default) stops after journaling the plan.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from connector.apply import apply_actions, apply_batches
 from connector.config import Config
 from connector.domain import (
     ECHO_MARK,
+    HEALABLE_SKIPS,
     Action,
     ActionResult,
     ActionStatus,
@@ -28,6 +34,8 @@ from connector.errors import ConnectorError
 from connector.findings_log import record_run, with_history
 from connector.identity_index import sync_keys
 from connector.protocol import CrmAdapter
+from connector.rails import KV_NAMESPACE, activity_counts, check_rails
+from connector.recovery import Settled, Stranded, settle_all, stranded
 from connector.run_warnings import RunWarning, drain_warnings
 from connector.store import Store
 from rules.engine import evaluate
@@ -35,6 +43,10 @@ from rules.snapshot import Plan, Snapshot
 
 ProgressHook = Callable[[str, int], None]
 """Called as ``progress(adapter_name, records_and_activities_so_far)`` while pulling."""
+Confirm = Callable[[Sequence[Action]], bool]
+"""Asked before writing more than ``[safety] confirm_above`` actions; ``False`` writes nothing."""
+
+__all__ = ["SyncInterrupted", "SyncOptions", "SyncReport", "apply_actions", "run_sync"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,18 @@ class SyncOptions:
     full: bool = False
     only: Sequence[str] = ()
     break_lock: bool = False
+    stop: threading.Event | None = None
+    """Set (by a signal handler) to stop after the call in flight; the rest stays planned."""
+    confirm: Confirm | None = None
+    max_actions: int | None = None
+    allow_mass_reassign: bool = False
+    allow_empty_activities: bool = False
+
+
+class SyncInterrupted(ConnectorError):
+    """The run was asked to stop (SIGINT/SIGTERM) while pulling; nothing was planned or sent."""
+
+    exit_code = 130
 
 
 @dataclass
@@ -58,6 +82,14 @@ class SyncReport:
     new_findings: set[str] = field(default_factory=set)
     """History keys (``connector.domain.finding_key``) no earlier run had reported."""
     warnings: list[RunWarning] = field(default_factory=list)
+    stranded: list[Stranded] = field(default_factory=list)
+    """Actions earlier runs left ``applying``/``unknown`` that this run did not settle."""
+    settled: list[Settled] = field(default_factory=list)
+    """What reading the CRM showed for actions earlier runs left behind."""
+    left: list[Action] = field(default_factory=list)
+    """Actions not sent because the run was stopped (they stay planned for the next run)."""
+    interrupted: bool = False
+    declined: bool = False
 
     @property
     def failed(self) -> int:
@@ -83,6 +115,7 @@ def run_sync(
             for name, adapter in adapters.items():
                 changed.extend(_pull(store, name, adapter, options, report, progress))
                 _maintain(adapter, options.now)
+            _settle(store, adapters, options, report, run_id)
             snapshot = with_history(build_snapshot(store), store, config, now=options.now, applied=options.apply)
             plan = evaluate(snapshot, config.ruleset(), options.now)
             if confirm_clock_starts(store, adapters, plan, snapshot, options.now):
@@ -90,7 +123,7 @@ def run_sync(
                 plan = evaluate(snapshot, config.ruleset(), options.now)
             if plan.resolution is not None:
                 report.counts["identity_reindexed"] = sync_keys(store, plan.resolution, config.identity, changed)
-            _execute(store, adapters, plan, options, report, run_id)
+            _execute(store, adapters, plan, options, report, run_id, config)
             report.findings = list(plan.findings)
             report.new_findings = record_run(store, run_id, plan.findings, now=options.now, applied=options.apply)
             report.records = {r.ref: r for r in snapshot.records}
@@ -107,7 +140,7 @@ def run_sync(
         report.api_calls = api_calls(adapters)
         report.warnings += drain_warnings(adapters.values())
         report.counts.update(findings=len(report.findings), **_status_counts(report.results))
-        status = "partial" if report.failed else "ok"
+        status = "interrupted" if report.interrupted else "partial" if report.failed else "ok"
         store.finish_run(run_id, now=options.now, status=status, counts=report.counts, warnings=report.warnings)
     return report
 
@@ -139,6 +172,8 @@ def _pull(
     cursors = {} if options.full else store.get_cursors(name)
     pulled = 0
     for batch in adapter.pull(cursors, full=options.full):
+        if options.stop is not None and options.stop.is_set():
+            raise SyncInterrupted("stopped while pulling; nothing was planned or written (run again to go on)")
         if batch.records:
             refs.extend(r.ref for r in batch.records)
             changes = store.upsert_records(batch.records, seen_at=options.now)
@@ -197,6 +232,23 @@ def _maintain(adapter: CrmAdapter, now: datetime) -> None:
         maintain(now)
 
 
+def _settle(
+    store: Store, adapters: Mapping[str, CrmAdapter], options: SyncOptions, report: SyncReport, run_id: str
+) -> None:
+    """Actions earlier runs left ``applying``/``unknown``: settled by reading the CRM when applying."""
+    left = stranded(store, now=options.now, holding_lock=True, current_run=run_id)
+    if not options.apply:
+        report.stranded = left
+        return
+    report.settled = settle_all(store, adapters, left, now=options.now)
+    dead = [
+        r.run_id for r in store.list_runs(limit=50)
+        if r.status == "running" and r.run_id != run_id and not r.mode.startswith("webhook")
+    ]
+    store.mark_crashed(dead, now=options.now)  # this process holds the lock: no other sync is alive
+    report.stranded = [Stranded(s.run_id, s.unresolved, "unresolved") for s in report.settled if s.unresolved]
+
+
 def _execute(
     store: Store,
     adapters: Mapping[str, CrmAdapter],
@@ -204,23 +256,75 @@ def _execute(
     options: SyncOptions,
     report: SyncReport,
     run_id: str,
+    config: Config,
 ) -> None:
     fresh = unhandled(store, plan.actions)
+    waiting = waiting_followers(store, fresh)
     store.journal_plan(run_id, fresh, now=options.now)
     if not options.apply:
         report.results = [ActionResult(action=a, status=ActionStatus.PLANNED) for a in fresh]
         return
-    report.results = apply_actions(store, adapters, fresh, run_id=run_id, now=options.now)
+    counts = _check_rails(store, adapters, options, fresh, config)
+    to_send = fresh + waiting
+    if options.confirm is not None and to_send and not options.confirm(to_send):
+        report.declined = True
+        report.results = [ActionResult(action=a, status=ActionStatus.PLANNED) for a in fresh]
+        return
+    applied = apply_batches(store, adapters, to_send, run_id=run_id, now=options.now, stop=options.stop)
+    report.results = applied.results + [ActionResult(action=a, status=ActionStatus.PLANNED) for a in applied.left]
+    report.left = applied.left
+    report.interrupted = applied.stopped
+    store.set_value(KV_NAMESPACE, "activity_counts", json.dumps(counts, sort_keys=True))
 
 
-HANDLED = frozenset({ActionStatus.APPLIED, ActionStatus.APPLYING, ActionStatus.SKIPPED})
-"""Journal states that end an action's life: it is not planned again (``failed`` is retried)."""
+def _check_rails(
+    store: Store, adapters: Mapping[str, CrmAdapter], options: SyncOptions, fresh: Sequence[Action], config: Config
+) -> dict[str, int]:
+    """Refuse a plan that looks like broken input; returns this run's activity counts to remember."""
+    snapshot = build_snapshot(store)
+    raw = store.get_value(KV_NAMESPACE, "activity_counts")
+    previous = {k: int(v) for k, v in json.loads(raw).items() if k in adapters} if raw else {}
+    check_rails(
+        config.safety,
+        fresh,
+        snapshot,
+        previous,
+        max_actions=options.max_actions,
+        allow_mass_reassign=options.allow_mass_reassign,
+        allow_empty_activities=options.allow_empty_activities,
+    )
+    return activity_counts(snapshot)
+
+
+def waiting_followers(store: Store, fresh: Sequence[Action]) -> list[Action]:
+    """Notes earlier runs planned whose action is applied (or skipped) but that were never sent.
+
+    A run that applied a reassignment and then died leaves its note planned; the next plan no
+    longer asks for it (the move ended the finding), so it is picked up here.
+    """
+    planned = {a.idempotency_key for a in fresh}
+    return [
+        entry.action
+        for entry, lead in store.waiting_followers()
+        if entry.idempotency_key not in planned and (lead.status is ActionStatus.APPLIED or lead.final)
+    ]
 
 
 def unhandled(store: Store, actions: Sequence[Action]) -> list[Action]:
-    """The actions the journal has not already applied, skipped, or handed to a running apply."""
-    statuses = store.journal_statuses([a.idempotency_key for a in actions])
-    return [a for a in actions if statuses.get(a.idempotency_key) not in HANDLED]
+    """The actions the journal has not applied, skipped for good, or left to be settled.
+
+    ``failed`` rows and rows skipped for a cause that can heal (no write endpoint, a read-only
+    export) are planned again; ``applying``/``unknown`` ones wait for :mod:`connector.recovery`.
+    """
+    entries = store.journal_entries([a.idempotency_key for a in actions])
+    out = []
+    for action in actions:
+        entry = entries.get(action.idempotency_key)
+        if entry is None or entry.status in (ActionStatus.PLANNED, ActionStatus.FAILED) or (
+            entry.status is ActionStatus.SKIPPED and entry.code in HEALABLE_SKIPS
+        ):
+            out.append(action)
+    return out
 
 
 def is_echo(store: Store, records: Sequence[Record]) -> bool:
@@ -232,47 +336,6 @@ def is_echo(store: Store, records: Sequence[Record]) -> bool:
     if not records or not all(r.extra.get(ECHO_MARK) for r in records):
         return False
     return store.applied_targets([r.ref for r in records]) == {r.ref for r in records}
-
-
-def apply_actions(
-    store: Store,
-    adapters: Mapping[str, CrmAdapter],
-    actions: Sequence[Action],
-    *,
-    run_id: str,
-    now: datetime,
-) -> list[ActionResult]:
-    """Claim, apply and journal ``actions``; shared by ``sync`` and the webhook worker."""
-    results: list[ActionResult] = []
-    for adapter_name, group in _by_adapter(actions).items():
-        adapter = adapters.get(adapter_name)
-        supported = adapter.supported_actions() if adapter else frozenset()
-        to_send: list[Action] = []
-        for action in group:
-            if action.type not in supported:
-                why = f'adapter "{adapter_name}" cannot {action.type} records (no write endpoint configured)'
-                results.append(ActionResult(action=action, status=ActionStatus.SKIPPED, message=why))
-            elif store.claim_action(action.idempotency_key, run_id, now=now):
-                to_send.append(action)
-        if to_send and adapter is not None:
-            results.extend(_send(adapter, to_send))
-    for result in results:
-        store.journal_result(run_id, result, now=now)
-    return results
-
-
-def _send(adapter: CrmAdapter, actions: Sequence[Action]) -> list[ActionResult]:
-    try:
-        return list(adapter.apply(actions))
-    except ConnectorError as exc:
-        return [ActionResult(action=a, status=ActionStatus.FAILED, message=str(exc)) for a in actions]
-
-
-def _by_adapter(actions: Iterable[Action]) -> dict[str, list[Action]]:
-    grouped: dict[str, list[Action]] = {}
-    for action in actions:
-        grouped.setdefault(action.target.adapter, []).append(action)
-    return grouped
 
 
 def _status_counts(results: Sequence[ActionResult]) -> dict[str, int]:

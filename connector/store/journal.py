@@ -17,7 +17,15 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 
-from connector.domain import HEALABLE_SKIPS, Action, ActionResult, ActionStatus, ActionType, RecordRef, SkipCode
+from connector.domain import (
+    HEALABLE_SKIPS,
+    Action,
+    ActionResult,
+    ActionStatus,
+    ActionType,
+    RecordRef,
+    SkipCode,
+)
 from connector.store import schema
 from connector.store.base import StoreBase, chunks, upsert
 from rules.snapshot import Reassignment
