@@ -7,12 +7,16 @@ action's key) and becomes ``applied`` or ``planned`` again. ``sync --apply`` doe
 that are gone before it plans; ``referee journal --resolve --run RUN`` does it on demand.
 
 A run is gone when its row is finished (``unknown`` rows outlive their run by design), or when it
-is a sync recorded as running while this process holds the run lock, or a webhook worker run
-older than :data:`WORKER_LEASE`.
+is a sync recorded as running while this process holds the run lock (or the lock's holder is a
+process on this host that no longer exists), or a webhook worker run older than
+:data:`WORKER_LEASE`.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -90,7 +94,8 @@ def stranded(store: Store, *, now: datetime, holding_lock: bool, current_run: st
     if not entries:
         return []
     runs = {r.run_id: r for r in store.list_runs(limit=10_000)}
-    lock_held = store.lock_holder() is not None
+    held = store.lock_holder()
+    lock_held = held is not None and holder_alive(held[0])
     newest_running_sync = max(
         (r.run_id for r in runs.values() if r.status == "running" and not r.mode.startswith("webhook")),
         default=None,
@@ -109,6 +114,20 @@ def stranded(store: Store, *, now: datetime, holding_lock: bool, current_run: st
         by_run.setdefault(entry.run_id, []).append(entry)
         status_of[entry.run_id] = run.status if run is not None else "unknown run"
     return [Stranded(run_id, by_run[run_id], status_of[run_id]) for run_id in sorted(by_run)]
+
+
+def holder_alive(holder: str) -> bool:
+    """False when the lock's holder (``sync pid N on HOST``) is a process on this host that is gone."""
+    match = re.search(r"pid (\d+) on (\S+)$", holder)
+    if match is None or match[2] != socket.gethostname():
+        return True  # another machine: only its lease or an admin can tell
+    try:
+        os.kill(int(match[1]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def settle(

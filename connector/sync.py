@@ -95,6 +95,11 @@ class SyncReport:
     def failed(self) -> int:
         return sum(1 for r in self.results if r.status == ActionStatus.FAILED)
 
+    @property
+    def unknown(self) -> int:
+        """Sent without a clear answer: journaled ``unknown``, settled by the next run."""
+        return sum(1 for r in self.results if r.status == ActionStatus.UNKNOWN)
+
 
 def run_sync(
     config: Config,
@@ -296,18 +301,26 @@ def _check_rails(
     return activity_counts(snapshot)
 
 
-def waiting_followers(store: Store, fresh: Sequence[Action]) -> list[Action]:
-    """Notes earlier runs planned whose action is applied (or skipped) but that were never sent.
+STOPPED_RUNS = frozenset({"crashed", "interrupted"})
 
-    A run that applied a reassignment and then died leaves its note planned; the next plan no
-    longer asks for it (the move ended the finding), so it is picked up here.
+
+def waiting_followers(store: Store, fresh: Sequence[Action]) -> list[Action]:
+    """What earlier runs planned and never sent, although the current plan no longer asks for it.
+
+    An applying run that was killed or interrupted leaves the rest of its plan ``planned``; the
+    move it did make may have ended the finding, so the next plan would not repeat the rest
+    (the tags and notes of the same decision): they are sent now. So is a note whose action an
+    earlier run applied (or skipped, which skips the note).
     """
     planned = {a.idempotency_key for a in fresh}
-    return [
-        entry.action
-        for entry, lead in store.waiting_followers()
-        if entry.idempotency_key not in planned and (lead.status is ActionStatus.APPLIED or lead.final)
-    ]
+    stopped = [r.run_id for r in store.list_runs(limit=50) if r.mode == "apply" and r.status in STOPPED_RUNS]
+    out: dict[str, Action] = {}
+    for entry in store.planned_by(stopped):
+        out.setdefault(entry.idempotency_key, entry.action)
+    for entry, lead in store.waiting_followers():
+        if lead.status is ActionStatus.APPLIED or lead.final:
+            out.setdefault(entry.idempotency_key, entry.action)
+    return [a for key, a in out.items() if key not in planned]
 
 
 def unhandled(store: Store, actions: Sequence[Action]) -> list[Action]:

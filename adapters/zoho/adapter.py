@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from adapters.zoho import verify
 from adapters.zoho.activities import ACTIVITY_FIELDS, OPTIONAL_FIELDS, activity_ids, to_activities
 from adapters.zoho.auth import KeyValue, TokenManager
 from adapters.zoho.bulk import BulkReader
@@ -34,7 +35,17 @@ from adapters.zoho.wire import (
     to_user,
 )
 from adapters.zoho.writes import SUPPORTED, Writer
-from connector.domain import Action, ActionResult, Activity, Module, Record, RecordRef, User, stable_hash
+from connector.domain import (
+    Action,
+    ActionResult,
+    ActionStatus,
+    Activity,
+    Module,
+    Record,
+    RecordRef,
+    User,
+    stable_hash,
+)
 from connector.errors import ConfigError, WebhookRejectedError
 from connector.http import CallBudget, HttpClient
 from connector.protocol import InboundEvent, PullBatch
@@ -268,6 +279,17 @@ class ZohoAdapter:
 
     def apply(self, actions: Sequence[Action]) -> Sequence[ActionResult]:
         return Writer(self.client, self.config, self.clock).apply(actions)
+
+    @property
+    def lists_notes(self) -> bool:
+        """Notes are looked up on their record before writing (1 call per record with a note)."""
+        return self.config.notes
+
+    def write_batches(self, actions: Sequence[Action]) -> list[list[Action]]:
+        return verify.write_batches(actions)
+
+    def verify(self, actions: Sequence[Action]) -> dict[str, ActionStatus]:
+        return verify.verify(self.client, actions)
 
     # --- webhooks --------------------------------------------------------------------------
 

@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from connector import __version__
+from connector.cli.journal import journal_command
 from connector.cli.report import export_command, report_command, stats_command
-from connector.cli.runs import journal_command, runs_command
+from connector.cli.runs import runs_command
 from connector.cli.sync import plan_command, sync_command
 from connector.cli.validate import validate_command
 

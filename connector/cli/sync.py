@@ -1,9 +1,12 @@
-"""``referee sync`` and ``referee plan``."""
+"""``referee sync`` and ``referee plan``: one run, its rails (confirm, limits) and Ctrl-C."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -24,12 +27,14 @@ from connector.cli.common import (
     stderr,
     stdout,
 )
+from connector.cli.signals import graceful_stop
 from connector.errors import UsageError
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from connector.config import Config
+    from connector.domain import Action
     from connector.store import Store
     from connector.sync import ProgressHook, SyncReport
 
@@ -52,27 +57,59 @@ ReportOption = Annotated[
 ]
 
 
+YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask before writing more than [safety] confirm_above actions.")
+]
+MaxActionsOption = Annotated[
+    int | None,
+    typer.Option("--max-actions", help="Allow this many actions in this run.", show_default="[safety] max_actions_per_run"),
+]
+MassOption = Annotated[
+    bool, typer.Option("--allow-mass-reassign", help="Allow more than [safety] max_reassign_share to move.")
+]
+EmptyOption = Annotated[
+    bool, typer.Option("--allow-empty-activities", help="Allow a run whose activities vanished since the last one.")
+]
+
+
+@dataclass(frozen=True)
+class Rails:
+    """The per-run overrides of ``[safety]`` given on the command line."""
+
+    yes: bool = False
+    max_actions: int | None = None
+    allow_mass_reassign: bool = False
+    allow_empty_activities: bool = False
+
+
 @handle_errors
 def sync_command(
     config_path: ConfigOption,
     apply: Annotated[
-        bool | None,
-        typer.Option("--apply/--dry-run", help="Write back to the CRM, or only plan.", show_default="[referee] apply"),
-    ] = None,
+        bool, typer.Option("--apply", help="Write back to the CRM.", show_default="[referee] apply")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only plan; write nothing.")] = False,
     full: FullOption = False,
     output: FormatOption = OutputFormat.table,
     now: NowOption = None,
     adapter: AdapterOption = None,
     break_lock: BreakLockOption = False,
     report_path: ReportOption = None,
+    yes: YesOption = False,
+    max_actions: MaxActionsOption = None,
+    allow_mass_reassign: MassOption = False,
+    allow_empty_activities: EmptyOption = False,
 ) -> None:
     """Pull from the CRMs, find conflicts and missed SLAs, and write back when applying.
 
     Example: referee sync -c config.toml --dry-run --format json --report report.html
     """
+    if apply and dry_run:
+        raise UsageError("--apply and --dry-run contradict each other; give one of them")
     config = open_config(config_path)
-    do_apply = config.referee.apply if apply is None else apply
-    _run(config_path, config, do_apply, full, output, now, adapter, break_lock, report_path)
+    do_apply = apply or (config.referee.apply and not dry_run)
+    rails = Rails(yes, max_actions, allow_mass_reassign, allow_empty_activities)
+    _run(config_path, config, do_apply, full, output, now, adapter, break_lock, report_path, rails)
 
 
 @handle_errors
@@ -102,9 +139,11 @@ def _run(
     adapter: list[str] | None,
     break_lock: bool,
     report_path: Path | None = None,
+    rails: Rails = Rails(),
+    plan_out: Path | None = None,
 ) -> None:
     from connector.report import print_report, report_to_json
-    from connector.sync import SyncOptions, run_sync
+    from connector.sync import SyncInterrupted, SyncOptions, run_sync
 
     if report_path is not None and not report_path.parent.is_dir():
         raise UsageError(f"--report {report_path}: the directory {report_path.parent} does not exist (create it first)")
@@ -112,9 +151,22 @@ def _run(
     try:
         moment = parse_now(now, config)
         adapters = build_adapters(config, store, adapter, now=moment if now else None)
-        options = SyncOptions(now=moment, apply=do_apply, full=full, only=adapter or (), break_lock=break_lock)
-        report = _with_progress(lambda hook: run_sync(config, store, adapters, options, progress=hook))
+        with graceful_stop() as stop:
+            options = SyncOptions(
+                now=moment, apply=do_apply, full=full, only=adapter or (), break_lock=break_lock,
+                stop=stop.event, confirm=_confirmer(config, rails), max_actions=rails.max_actions,
+                allow_mass_reassign=rails.allow_mass_reassign, allow_empty_activities=rails.allow_empty_activities,
+            )
+            try:
+                report = _with_progress(lambda hook: run_sync(config, store, adapters, options, progress=hook))
+            except SyncInterrupted as exc:
+                stderr.print(f"Interrupted: {escape(str(exc))}", highlight=False)
+                raise typer.Exit(stop.exit_status or 130) from None
         _notify(config, store, report, moment)
+        if plan_out is not None:
+            from connector.planfile import save_plan
+
+            save_plan(plan_out, report, store)
         if output is OutputFormat.json:
             print(json.dumps(report_to_json(report), ensure_ascii=False, indent=2))
         else:
@@ -125,8 +177,36 @@ def _run(
             write_report(config, store, report_path, now=moment, run_id=report.run_id)
     finally:
         store.close()
-    if report.failed:
+    if report.interrupted:
+        done = sum(1 for r in report.results if r.status.value not in ("planned",))
+        stderr.print(
+            f"Interrupted: {done} actions done and journaled, {len(report.left)} left planned; "
+            "the next run sends them",
+            highlight=False,
+        )
+        raise typer.Exit(stop.exit_status or 130)
+    if report.declined:
+        stderr.print("Nothing was written (not confirmed). Run `referee plan` to review the actions.")
+        raise typer.Exit(1)
+    if report.failed or report.unknown:
         raise typer.Exit(4)
+
+
+def _confirmer(config: Config, rails: Rails) -> Callable[[Sequence[Action]], bool] | None:
+    """On a terminal, ask before writing more than ``confirm_above`` actions; cron never asks."""
+    if rails.yes or not is_terminal() or not sys.stdin.isatty():
+        return None
+    limit = config.safety.confirm_above
+
+    def confirm(actions: Sequence[Action]) -> bool:
+        if len(actions) <= limit:
+            return True
+        kinds = Counter(a.type.value for a in actions)
+        summary = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+        stderr.print(f"About to write {len(actions)} actions ({summary}), more than confirm_above = {limit}.")
+        return typer.confirm("Write them now?", default=False, err=True)
+
+    return confirm
 
 
 def _notify(config: Config, store: Store, report: SyncReport, now: datetime) -> None:

@@ -208,6 +208,18 @@ class JournalStore(StoreBase):
         with self._read() as conn:
             return [_entry(row) for row in conn.execute(query)]
 
+    def planned_by(self, run_ids: Sequence[str]) -> list[JournalEntry]:
+        """Rows still ``planned`` under one of ``run_ids`` (runs that stopped before sending them),
+        and every row skipped for a cause that can heal (sent again once config or data allow)."""
+        planned = and_(_journal.c.run_id.in_(list(run_ids)), _journal.c.status == ActionStatus.PLANNED.value)
+        query = (
+            select(_journal)
+            .where(or_(planned, _healable()) if run_ids else _healable())
+            .order_by(_journal.c.planned_at, _journal.c.idempotency_key)
+        )
+        with self._read() as conn:
+            return [_entry(row) for row in conn.execute(query)]
+
     def waiting_followers(self) -> list[tuple[JournalEntry, JournalEntry]]:
         """Planned rows that explain another action, with that action's row (``after_key``).
 
@@ -218,7 +230,7 @@ class JournalStore(StoreBase):
         query = (
             select(_journal, *[c.label(f"lead_{c.name}") for c in lead.c])
             .join(lead, lead.c.idempotency_key == _journal.c.after_key)
-            .where(or_(*(_journal.c.status == s for s in _CLAIMABLE)))
+            .where(_claimable())
             .order_by(_journal.c.planned_at, _journal.c.idempotency_key)
         )
         out = []
@@ -294,11 +306,14 @@ class JournalStore(StoreBase):
 
 def _claimable() -> ColumnElement[bool]:
     """Rows a run may (re)take; spelled without IN (...) so it also works in executemany."""
-    healable = and_(
+    return or_(*(_journal.c.status == status for status in _CLAIMABLE), _healable())
+
+
+def _healable() -> ColumnElement[bool]:
+    return and_(
         _journal.c.status == ActionStatus.SKIPPED.value,
         or_(*(_journal.c.code == code.value for code in sorted(HEALABLE_SKIPS))),
     )
-    return or_(*(_journal.c.status == status for status in _CLAIMABLE), healable)
 
 
 def _unsettled() -> ColumnElement[bool]:

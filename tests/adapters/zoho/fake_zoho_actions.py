@@ -4,7 +4,7 @@ Pages (``https://www.zoho.com/crm/developer/docs/api/v8/<page>``):
 ``change-owner.html`` (≤500 ids, ``ZohoCRM.change_owner.CREATE``), ``add-tags.html`` (≤500 ids;
 tag names ≤25 characters without ``<``, ``>`` or commas; at most 10 tags per record,
 ``LIMIT_REACHED`` per record), ``update-records.html`` (≤100 records), ``create-notes.html``
-(≤100 notes), ``bulk-read/create-job.html``, ``get-job-details.html``, ``download-result.html``
+(≤100 notes), ``get-related-records.html`` (a record's Notes), ``bulk-read/create-job.html``, ``get-job-details.html``, ``download-result.html``
 (states ADDED → IN PROGRESS → COMPLETED, 200,000 records per page, a ZIP'd CSV with ``Id`` and
 the requested columns), ``notifications/enable.html``, ``update-info.html``, ``disable.html``
 (channels expire after at most 7 days; an unknown channel is ``NOT_SUBSCRIBED``).
@@ -187,6 +187,29 @@ class ActionsMixin:
             self.notes.append({**note, "id": note_id})
             items.append(_item("SUCCESS", "record added", {"id": note_id}))
         return _answer(items, ok_status=201)
+
+    def record_notes(self, module: str, record_id: str, query: Mapping[str, str]) -> Reply:
+        """A record's Notes related list (``get-related-records.html``): ``fields`` is mandatory,
+        ≤200 per page, 204 when the record has none."""
+        if refused := self._need("ZohoCRM.modules.notes.READ"):
+            return refused
+        if record_id not in self.records.get(module, {}):
+            return error(400, "INVALID_DATA", "the related id given seems to be invalid", {"id": record_id})
+        fields = [f for f in (query.get("fields") or "").split(",") if f]
+        if not fields:
+            return error(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", {"param": "fields"})
+        per_page, page = min(int(query.get("per_page", 200)), 200), int(query.get("page", 1))
+        mine = [
+            n for n in self.notes
+            if str((n.get("Parent_Id") or {}).get("id")) == record_id
+            and ((n.get("Parent_Id") or {}).get("module") or {}).get("api_name") == module
+        ]
+        rows = mine[(page - 1) * per_page : page * per_page]
+        if not rows:
+            return Reply(204)
+        data = [{"id": n["id"], **{f: n.get(f) for f in fields}} for n in rows]
+        info = {"per_page": per_page, "count": len(data), "page": page, "more_records": page * per_page < len(mine)}
+        return Reply.of_json(200, {"data": data, "info": info})
 
     # --- notification channels ------------------------------------------------------------------
 
