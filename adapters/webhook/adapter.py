@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from adapters.webhook import writeback
 from adapters.webhook.auth import Credentials
 from adapters.webhook.config import WebhookAdapterConfig, WriteEndpoint
 from adapters.webhook.inbound import InboundParser
@@ -22,8 +23,8 @@ from adapters.webhook.reads import Reader
 from adapters.webhook.signature import verify_signature
 from adapters.webhook.templates import action_values, fill_body, fill_path
 from adapters.webhook.transport import Transport
-from connector.domain import Action, ActionResult, ActionStatus, Record, RecordRef, User
-from connector.errors import BudgetExhaustedError, CrmApiError, WebhookRejectedError
+from connector.domain import Action, ActionResult, ActionStatus, Record, RecordRef, SkipCode, User
+from connector.errors import BudgetExhaustedError, CrmApiError, OutcomeUnknownError, WebhookRejectedError
 from connector.http import HttpClient
 from connector.protocol import InboundEvent, PullBatch
 from connector.run_warnings import RunWarning, WarningLog
@@ -103,6 +104,17 @@ class WebhookAdapter:
                 results.append(ActionResult(action=action, status=ActionStatus.FAILED, message=str(exc)))
         return results
 
+    def write_batches(self, actions: Sequence[Action]) -> list[list[Action]]:
+        """One call per action: each is claimed and journaled on its own."""
+        return [[a] for a in actions]
+
+    @property
+    def lists_notes(self) -> bool:
+        return writeback.lists_notes(self)
+
+    def verify(self, actions: Sequence[Action]) -> dict[str, ActionStatus]:
+        return writeback.verify(self, actions)
+
     def api_calls(self) -> dict[str, int]:
         """Calls made so far, per endpoint label (``"GET /leads"``), retries included."""
         return dict(self.http.calls)
@@ -163,9 +175,17 @@ class WebhookAdapter:
             return ActionResult(
                 action=action,
                 status=ActionStatus.SKIPPED,
+                code=SkipCode.NO_WRITE_ENDPOINT,
                 message=f"{self.name} has no write.{action.type.value} endpoint, so {action.type.value} is "
                 f"not supported (add [adapters.{self.name}.write.{action.type.value}] to enable it)",
             )
+        if not writeback.conditional(endpoint):
+            try:
+                changed = writeback.owner_changed(self, action)
+            except CrmApiError as exc:
+                return ActionResult(action=action, status=ActionStatus.FAILED, message=f"could not re-check the owner: {exc}")
+            if changed is not None:
+                return changed
         values = action_values(action)
         try:
             url = self._url(fill_path(endpoint.path, values))
@@ -177,6 +197,8 @@ class WebhookAdapter:
             response = self._send(endpoint.method, url, label, json=body)
         except BudgetExhaustedError:
             raise
+        except OutcomeUnknownError as exc:  # may have been carried out: settled by reading the CRM
+            return ActionResult(action=action, status=ActionStatus.UNKNOWN, message=self._redact(str(exc)))
         except CrmApiError as exc:  # still 429/5xx or unreachable after the retry layer gave up
             return ActionResult(action=action, status=ActionStatus.FAILED, message=self._redact(str(exc)))
         status = response.status_code
@@ -187,6 +209,7 @@ class WebhookAdapter:
             return ActionResult(
                 action=action,
                 status=ActionStatus.SKIPPED,
+                code=SkipCode.OWNER_CHANGED,
                 message=f"changed meanwhile in {self.name} (HTTP {status}): {detail}",
             )
         return ActionResult(
