@@ -71,8 +71,10 @@ def journal_command(
         if release is not None:
             key = _full_key(store, release)
             if not store.release_claim(key, now=datetime.now(UTC)):
-                raise UsageError(f'action {key} is not applying or unknown (see `referee journal --status applying`)')
-            stdout.print(f"released {key}: the next run sends it again", highlight=False)
+                raise UsageError(
+                    f'no action "{key}" is in status applying or unknown (see `referee journal --status applying`)'
+                )
+            stdout.print(f"released {key}: the next run retries it", highlight=False)
             return
         if resolve:
             _resolve(config, store, run, parse_now(now, config), as_json, break_lock)
