@@ -118,9 +118,9 @@ def run_sync(
         try:
             changed: list[RecordRef] = []
             for name, adapter in adapters.items():
-                changed.extend(_pull(store, name, adapter, options, report, progress))
+                changed.extend(pull_adapter(store, name, adapter, options, report, progress))
                 _maintain(adapter, options.now)
-            _settle(store, adapters, options, report, run_id)
+            settle_stranded(store, adapters, options, report, run_id)
             snapshot = with_history(build_snapshot(store), store, config, now=options.now, applied=options.apply)
             plan = evaluate(snapshot, config.ruleset(), options.now)
             if confirm_clock_starts(store, adapters, plan, snapshot, options.now):
@@ -144,7 +144,7 @@ def run_sync(
             raise
         report.api_calls = api_calls(adapters)
         report.warnings += drain_warnings(adapters.values())
-        report.counts.update(findings=len(report.findings), **_status_counts(report.results))
+        report.counts.update(findings=len(report.findings), **status_counts(report.results))
         status = "interrupted" if report.interrupted else "partial" if report.failed else "ok"
         store.finish_run(run_id, now=options.now, status=status, counts=report.counts, warnings=report.warnings)
     return report
@@ -163,7 +163,7 @@ def build_snapshot(store: Store, adapter: str | None = None) -> Snapshot:
     )
 
 
-def _pull(
+def pull_adapter(
     store: Store,
     name: str,
     adapter: CrmAdapter,
@@ -237,7 +237,7 @@ def _maintain(adapter: CrmAdapter, now: datetime) -> None:
         maintain(now)
 
 
-def _settle(
+def settle_stranded(
     store: Store, adapters: Mapping[str, CrmAdapter], options: SyncOptions, report: SyncReport, run_id: str
 ) -> None:
     """Actions earlier runs left ``applying``/``unknown``: settled by reading the CRM when applying."""
@@ -269,7 +269,7 @@ def _execute(
     if not options.apply:
         report.results = [ActionResult(action=a, status=ActionStatus.PLANNED) for a in fresh]
         return
-    counts = _check_rails(store, adapters, options, fresh, config)
+    counts = check_plan_rails(store, adapters, options, fresh, config)
     to_send = fresh + waiting
     if options.confirm is not None and to_send and not options.confirm(to_send):
         report.declined = True
@@ -282,7 +282,7 @@ def _execute(
     store.set_value(KV_NAMESPACE, "activity_counts", json.dumps(counts, sort_keys=True))
 
 
-def _check_rails(
+def check_plan_rails(
     store: Store, adapters: Mapping[str, CrmAdapter], options: SyncOptions, fresh: Sequence[Action], config: Config
 ) -> dict[str, int]:
     """Refuse a plan that looks like broken input; returns this run's activity counts to remember."""
@@ -351,7 +351,7 @@ def is_echo(store: Store, records: Sequence[Record]) -> bool:
     return store.applied_targets([r.ref for r in records]) == {r.ref for r in records}
 
 
-def _status_counts(results: Sequence[ActionResult]) -> dict[str, int]:
+def status_counts(results: Sequence[ActionResult]) -> dict[str, int]:
     counts = {f"actions_{s.value}": 0 for s in ActionStatus if s != ActionStatus.APPLYING}
     for result in results:
         counts[f"actions_{result.status.value}"] += 1

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from connector import __version__
+from connector.cli.apply import apply_command
 from connector.cli.journal import journal_command
 from connector.cli.report import export_command, report_command, stats_command
 from connector.cli.runs import runs_command
@@ -41,6 +42,7 @@ def root(
 
 app.command("sync")(sync_command)
 app.command("plan")(plan_command)
+app.command("apply")(apply_command)
 app.command("validate")(validate_command)
 app.command("runs")(runs_command)
 app.command("journal")(journal_command)

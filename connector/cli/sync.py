@@ -27,7 +27,7 @@ from connector.cli.common import (
     stderr,
     stdout,
 )
-from connector.cli.signals import graceful_stop
+from connector.cli.signals import StopFlag, graceful_stop
 from connector.errors import UsageError
 
 if TYPE_CHECKING:
@@ -120,13 +120,19 @@ def plan_command(
     now: NowOption = None,
     adapter: AdapterOption = None,
     break_lock: BreakLockOption = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also save the plan to this file, for `referee apply FILE` after review."),
+    ] = None,
 ) -> None:
     """Like sync, but never writes back: show what would change.
 
-    Example: referee plan -c config.toml --now 2026-11-27T10:00:00+08:00 --format json
+    Example: referee plan -c config.toml --now 2026-11-27T10:00:00+08:00 --out plan.json
     """
+    if out is not None and not out.parent.is_dir():
+        raise UsageError(f"--out {out}: the directory {out.parent} does not exist (create it first)")
     config = open_config(config_path)
-    _run(config_path, config, False, full, output, now, adapter, break_lock)
+    _run(config_path, config, False, full, output, now, adapter, break_lock, plan_out=out)
 
 
 def _run(
@@ -154,7 +160,7 @@ def _run(
         with graceful_stop() as stop:
             options = SyncOptions(
                 now=moment, apply=do_apply, full=full, only=adapter or (), break_lock=break_lock,
-                stop=stop.event, confirm=_confirmer(config, rails), max_actions=rails.max_actions,
+                stop=stop.event, confirm=confirmer(config, rails), max_actions=rails.max_actions,
                 allow_mass_reassign=rails.allow_mass_reassign, allow_empty_activities=rails.allow_empty_activities,
             )
             try:
@@ -166,7 +172,12 @@ def _run(
         if plan_out is not None:
             from connector.planfile import save_plan
 
-            save_plan(plan_out, report, store)
+            saved = save_plan(plan_out, report, store)
+            stderr.print(
+                f"Saved {saved} planned actions to {escape(str(plan_out))}: review it, then "
+                f"`referee apply {escape(str(plan_out))} -c {escape(str(config_path))}`",
+                highlight=False,
+            )
         if output is OutputFormat.json:
             print(json.dumps(report_to_json(report), ensure_ascii=False, indent=2))
         else:
@@ -177,8 +188,13 @@ def _run(
             write_report(config, store, report_path, now=moment, run_id=report.run_id)
     finally:
         store.close()
+    exit_for(report, stop)
+
+
+def exit_for(report: SyncReport, stop: StopFlag) -> None:
+    """The documented exit status of a finished run: 130/143 interrupted, 4 failed or unknown writes."""
     if report.interrupted:
-        done = sum(1 for r in report.results if r.status.value not in ("planned",))
+        done = sum(1 for r in report.results if r.status.value != "planned")
         stderr.print(
             f"Interrupted: {done} actions done and journaled, {len(report.left)} left planned; "
             "the next run sends them",
@@ -192,7 +208,7 @@ def _run(
         raise typer.Exit(4)
 
 
-def _confirmer(config: Config, rails: Rails) -> Callable[[Sequence[Action]], bool] | None:
+def confirmer(config: Config, rails: Rails) -> Callable[[Sequence[Action]], bool] | None:
     """On a terminal, ask before writing more than ``confirm_above`` actions; cron never asks."""
     if rails.yes or not is_terminal() or not sys.stdin.isatty():
         return None
