@@ -52,6 +52,7 @@ class ActionType(StrEnum):
     REASSIGN = "reassign"
     FLAG = "flag"
     NOTE = "note"
+    UNFLAG = "unflag"  # only ``referee undo`` plans it: remove a tag crm-referee added
 
 
 class ActionStatus(StrEnum):

@@ -140,6 +140,8 @@ def _change(action: Action) -> str:
         return f"{action.previous_owner_id} → {action.new_owner_id}"
     if action.type == ActionType.FLAG:
         return f"tag {action.tag}"
+    if action.type == ActionType.UNFLAG:
+        return f"remove tag {action.tag}"
     text = " ".join((action.text or "").split())
     return f'"{text[:70]}…"' if len(text) > 70 else f'"{text}"'
 

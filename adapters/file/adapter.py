@@ -23,7 +23,7 @@ from connector.protocol import PullBatch
 
 MAX_LISTED_ERRORS = 20
 CSV_READ_ONLY = "CSV exports are read-only; export as JSON Lines to write back"
-_WRITABLE = frozenset({ActionType.REASSIGN.value, ActionType.FLAG.value, ActionType.NOTE.value})
+_WRITABLE = frozenset(t.value for t in ActionType)
 T = TypeVar("T")
 
 

@@ -119,6 +119,12 @@ def _apply_one(
             return ActionStatus.APPLIED, f"already tagged {action.tag}", False
         obj[key.tags] = [*tags, action.tag]
         return ActionStatus.APPLIED, f"tagged {action.tag}", True
+    if action.type is ActionType.UNFLAG:
+        tags = split_list(obj.get(key.tags))
+        if action.tag not in tags:
+            return ActionStatus.APPLIED, f"not tagged {action.tag}", False
+        obj[key.tags] = [t for t in tags if t != action.tag]
+        return ActionStatus.APPLIED, f"removed tag {action.tag}", True
     if not action.text:
         return ActionStatus.FAILED, "note without text", False
     note = {
@@ -195,6 +201,6 @@ def verify_lines(
                 else ActionStatus.SKIPPED
             )
         else:
-            done = action.tag in split_list(obj.get(key.tags))
+            done = (action.tag in split_list(obj.get(key.tags))) is (action.type is ActionType.FLAG)
             found[action.idempotency_key] = ActionStatus.APPLIED if done else ActionStatus.PLANNED
     return found

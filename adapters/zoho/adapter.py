@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from adapters.zoho import verify
+from adapters.zoho import undo, verify
 from adapters.zoho.activities import ACTIVITY_FIELDS, OPTIONAL_FIELDS, activity_ids, to_activities
 from adapters.zoho.auth import KeyValue, TokenManager
 from adapters.zoho.bulk import BulkReader
@@ -39,6 +39,7 @@ from connector.domain import (
     Action,
     ActionResult,
     ActionStatus,
+    ActionType,
     Activity,
     Module,
     Record,
@@ -115,7 +116,7 @@ class ZohoAdapter:
         return dict(sorted(self.http.calls.items()))
 
     def supported_actions(self) -> frozenset[str]:
-        return SUPPORTED
+        return SUPPORTED | {ActionType.UNFLAG.value}
 
     def assignment_times(self, records: Sequence[Record]) -> list[Record]:
         """Records whose SLA clock would start at creation, with the time the owner really got them."""
@@ -278,7 +279,10 @@ class ZohoAdapter:
     # --- write -----------------------------------------------------------------------------
 
     def apply(self, actions: Sequence[Action]) -> Sequence[ActionResult]:
-        return Writer(self.client, self.config, self.clock).apply(actions)
+        unflags = [a for a in actions if a.type is ActionType.UNFLAG]
+        rest = [a for a in actions if a.type is not ActionType.UNFLAG]
+        done = list(Writer(self.client, self.config, self.clock).apply(rest)) if rest else []
+        return done + (undo.remove_tags(self.client, unflags, self.clock) if unflags else [])
 
     @property
     def lists_notes(self) -> bool:

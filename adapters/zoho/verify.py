@@ -71,7 +71,7 @@ def _by_records(group: Sequence[Action], size: int) -> list[list[Action]]:
 def verify(client: ZohoClient, actions: Sequence[Action]) -> dict[str, ActionStatus]:
     """Per key: applied, planned (not done), or skipped (a person changed the owner since)."""
     found: dict[str, ActionStatus] = {}
-    fields = [a for a in actions if a.type in (ActionType.REASSIGN, ActionType.FLAG)]
+    fields = [a for a in actions if a.type in (ActionType.REASSIGN, ActionType.FLAG, ActionType.UNFLAG)]
     by_module: dict[str, set[str]] = defaultdict(set)
     for action in fields:
         by_module[action.target.module.value].add(action.target.id)
@@ -93,7 +93,8 @@ def verify(client: ZohoClient, actions: Sequence[Action]) -> dict[str, ActionSta
                 found[action.idempotency_key] = ActionStatus.SKIPPED
         else:
             names = {t.get("name") for t in row.get("Tag") or [] if isinstance(t, dict)}
-            found[action.idempotency_key] = ActionStatus.APPLIED if action.tag in names else ActionStatus.PLANNED
+            done = (action.tag in names) is (action.type is ActionType.FLAG)
+            found[action.idempotency_key] = ActionStatus.APPLIED if done else ActionStatus.PLANNED
     notes = [a for a in actions if a.type is ActionType.NOTE]
     by_record: dict[tuple[str, str], list[Action]] = defaultdict(list)
     for action in notes:

@@ -12,6 +12,7 @@ from connector.cli.journal import journal_command
 from connector.cli.report import export_command, report_command, stats_command
 from connector.cli.runs import runs_command
 from connector.cli.sync import plan_command, sync_command
+from connector.cli.undo import undo_command
 from connector.cli.validate import validate_command
 
 app = typer.Typer(
@@ -43,6 +44,7 @@ def root(
 app.command("sync")(sync_command)
 app.command("plan")(plan_command)
 app.command("apply")(apply_command)
+app.command("undo")(undo_command)
 app.command("validate")(validate_command)
 app.command("runs")(runs_command)
 app.command("journal")(journal_command)

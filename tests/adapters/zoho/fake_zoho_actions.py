@@ -1,7 +1,7 @@
 """Org mode, continued: writes, Bulk Read jobs and notification channels of :class:`FakeZohoOrg`.
 
 Pages (``https://www.zoho.com/crm/developer/docs/api/v8/<page>``):
-``change-owner.html`` (≤500 ids, ``ZohoCRM.change_owner.CREATE``), ``add-tags.html`` (≤500 ids;
+``change-owner.html`` (≤500 ids, ``ZohoCRM.change_owner.CREATE``), ``add-tags.html`` and ``remove-tags.html`` (≤500 ids;
 tag names ≤25 characters without ``<``, ``>`` or commas; at most 10 tags per record,
 ``LIMIT_REACHED`` per record), ``update-records.html`` (≤100 records), ``create-notes.html``
 (≤100 notes), ``get-related-records.html`` (a record's Notes), ``bulk-read/create-job.html``, ``get-job-details.html``, ``download-result.html``
@@ -27,7 +27,7 @@ MAX_NOTES = 100
 MAX_TAGS_PER_RECORD = 10
 BULK_PAGE = 200_000
 MAX_CHANNEL_LIFE = timedelta(days=7)
-_ACTION = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)/actions/(?P<action>change_owner|add_tags)$")
+_ACTION = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)/actions/(?P<action>change_owner|add_tags|remove_tags)$")
 _RECORD = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)$")
 _JOB = re.compile(r"^/crm/bulk/v8/read/(?P<job>\d+)(?P<result>/result)?$")
 _LOOKUPS = frozenset(
@@ -66,8 +66,8 @@ class ActionsMixin:
 
     def dispatch_action(self, method: str, path: str, query: Mapping[str, str], body: Any) -> Reply | None:
         if method == "POST" and (match := _ACTION.match(path)):
-            handler = self._change_owner if match["action"] == "change_owner" else self._add_tags
-            return handler(match["module"], body or {})
+            handlers = {"change_owner": self._change_owner, "add_tags": self._add_tags, "remove_tags": self._remove_tags}
+            return handlers[match["action"]](match["module"], body or {})
         if method == "PUT" and (match := _RECORD.match(path)):
             return self._update(match["module"], body or {})
         if method == "POST" and path == "/crm/v8/Notes":
@@ -145,6 +145,20 @@ class ActionsMixin:
             raw["Tag"] = [{"name": t, "id": str(abs(hash(t)) % 10**12)} for t in merged]
             self._touch(raw)
             items.append(_item("SUCCESS", "tags updated successfully", {"id": record_id, "tags": merged}))
+        return _answer(items)
+
+    def _remove_tags(self, module: str, body: Mapping[str, Any]) -> Reply:
+        """``remove-tags.html``: same body and limits as add_tags, per-record SUCCESS items."""
+        if refused := self._need(f"ZohoCRM.modules.{module.lower()}.WRITE"):
+            return refused
+        ids, tags = body.get("ids") or [], {t.get("name", "") for t in body.get("tags") or []}
+        if len(ids) > MAX_TAG_IDS:
+            return error(400, "LIMIT_EXCEEDED", "Record count exceeded", {"limit": MAX_TAG_IDS})
+        items = []
+        for record_id, raw in self._each(module, ids, items):
+            raw["Tag"] = [t for t in raw.get("Tag") or [] if t["name"] not in tags]
+            self._touch(raw)
+            items.append(_item("SUCCESS", "tags removed successfully", {"id": record_id, "tags": [t["name"] for t in raw["Tag"]]}))
         return _answer(items)
 
     def _update(self, module: str, body: Mapping[str, Any]) -> Reply:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from fake_zoho_org import FakeZohoOrg
-from test_zoho_e2e import ACCOUNT, ANN, BOT, CONFIG, DEAL, ENV, LEAD, NOW, SILENT_LEAD, build_org, sync
+from test_zoho_e2e import ACCOUNT, ANN, BEN, BOT, CONFIG, DEAL, ENV, LEAD, NOW, SILENT_LEAD, build_org, sync
 
 from connector.store import Store
 from tests.cli.conftest import REFEREE, ROOT, run_referee
@@ -217,3 +217,33 @@ def test_a_second_store_on_the_same_org_writes_no_note_twice(tmp_path: Path) -> 
     assert sum(1 for w in org.writes() if w.path == "/crm/v8/Notes") == posts
     again = [a for a in json.loads(second.stdout)["actions"] if a["type"] == "note"]
     assert again and {(a["status"], a["code"]) for a in again} == {("applied", "already-done")}
+
+
+def test_undo_restores_owners_removes_tags_and_leaves_a_persons_change_alone(tmp_path: Path) -> None:
+    org = build_org()
+    with org.serve() as url:
+        config = write_config(tmp_path, url)
+        applied = sync(config, "--apply", "--format", "json")
+        assert applied.returncode == 0, applied.stderr
+        run_id = json.loads(applied.stdout)["run_id"]
+        org.records["Deals"][DEAL]["Owner"] = {"id": BOT, "name": "Referee Bot"}  # a person moves it after
+        preview = run_referee("undo", run_id, "-c", str(config), "--dry-run", "--format", "json", env=ENV)
+        assert preview.returncode == 0, preview.stderr
+        writes_before = len(org.writes())
+        planned = json.loads(preview.stdout)["actions"]
+        assert {a["type"] for a in planned} == {"reassign", "unflag", "note"}
+        assert len(org.writes()) == writes_before  # a dry run writes nothing
+        undone = run_referee("undo", run_id, "-c", str(config), "--format", "json", env=ENV)
+        twice = run_referee("undo", run_id, "-c", str(config), "--format", "json", env=ENV)
+    assert undone.returncode == 0, undone.stderr
+    assert org.records["Accounts"][ACCOUNT]["Owner"]["id"] == BEN
+    assert org.records["Deals"][DEAL]["Owner"]["id"] == BOT  # changed since: left alone
+    for module, rid in NOTED:
+        assert org.records[module][rid]["Tag"] == [], (module, rid)
+    by = {(a["type"], a["module"], a["id"]): a for a in json.loads(undone.stdout)["actions"]}
+    assert by[("reassign", "Deals", DEAL)]["code"] == "owner-changed"
+    undone_notes = [n for n in org.notes if "undone" in n["Note_Content"]]
+    assert {(n["Parent_Id"]["module"]["api_name"], n["Parent_Id"]["id"]) for n in undone_notes} == NOTED
+    assert twice.returncode == 0 and not [a for a in json.loads(twice.stdout)["actions"] if a["status"] == "applied"]
+    runs = json.loads(run_referee("runs", "-c", str(config), "--json", env=ENV).stdout)
+    assert [r["mode"] for r in runs[:3]] == ["undo", "undo", "undo-dry-run"]
