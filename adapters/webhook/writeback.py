@@ -21,7 +21,7 @@ from connector.notes import carries_key
 
 if TYPE_CHECKING:
     from adapters.webhook.adapter import WebhookAdapter
-    from adapters.webhook.config import WriteEndpoint
+    from adapters.webhook.config_write import WriteEndpoint
 
 NOTES_FIELD = "notes"
 
@@ -36,7 +36,10 @@ def lists_notes(adapter: WebhookAdapter) -> bool:
 
 
 def conditional(endpoint: WriteEndpoint) -> bool:
-    """True when the CRM itself refuses the write if the owner changed (``{from}`` is sent)."""
+    """True when the write is guarded already: ``{from}`` is sent (the CRM refuses a changed owner),
+    or the endpoint reads the record first and checks its owner (``current`` + ``expect_owner``)."""
+    if endpoint.current is not None and (endpoint.expect_owner is not None or endpoint.current.if_match):
+        return True
     return "{from}" in endpoint.path or "{from}" in json.dumps(endpoint.body or {})
 
 

@@ -22,6 +22,7 @@ from adapters.zoho.bulk import BulkReader
 from adapters.zoho.client import COUNT_SCOPES, ZohoClient
 from adapters.zoho.config import ZohoAdapterConfig
 from adapters.zoho.faults import response_classifier
+from adapters.zoho.tags import TagCatalog
 from adapters.zoho.timeline import TimelineLookup
 from adapters.zoho.unavailability import AbsenceFeed
 from adapters.zoho.watch import load_channel, maintain_channel
@@ -47,7 +48,7 @@ from connector.domain import (
     User,
     stable_hash,
 )
-from connector.errors import ConfigError, WebhookRejectedError
+from connector.errors import ConfigError, ConnectorError, WebhookRejectedError
 from connector.http import CallBudget, HttpClient
 from connector.protocol import InboundEvent, PullBatch
 from connector.run_warnings import RunWarning, WarningLog
@@ -105,6 +106,8 @@ class ZohoAdapter:
         self._integration_user_known = False
         self.warnings = WarningLog(name)
         self._can_count = True
+        self._apply_stop: ConnectorError | None = None
+        self.tags = TagCatalog(name, self.client, store, self.warnings, clock)
         self.timeline = TimelineLookup(
             name, self.client, store, self.http.budget, config.timeline_lookups, self.warnings
         )
@@ -281,8 +284,24 @@ class ZohoAdapter:
     def apply(self, actions: Sequence[Action]) -> Sequence[ActionResult]:
         unflags = [a for a in actions if a.type is ActionType.UNFLAG]
         rest = [a for a in actions if a.type is not ActionType.UNFLAG]
-        done = list(Writer(self.client, self.config, self.clock).apply(rest)) if rest else []
-        return done + (undo.remove_tags(self.client, unflags, self.clock) if unflags else [])
+        results: list[ActionResult] = []
+        if rest:
+            writer = Writer(self.client, self.config, self.clock, tags=self.tags)
+            results = list(writer.apply(rest))
+            if writer.stopped_by is not None and self._apply_stop is None:
+                self._apply_stop = writer.stopped_by
+                left = sum(1 for r in results if r.status is ActionStatus.PLANNED)
+                self.warnings.add(
+                    "apply_stopped",
+                    f"write-back stopped: {writer.stopped_by}; {left} action(s) stay planned for the next run",
+                )
+        if unflags:
+            results += undo.remove_tags(self.client, unflags, self.clock)
+        return results
+
+    def apply_stopped(self) -> ConnectorError | None:
+        """Why write-back stopped early this run (credits or budget used up), for the exit status."""
+        return self._apply_stop
 
     @property
     def lists_notes(self) -> bool:

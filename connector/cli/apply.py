@@ -75,4 +75,4 @@ def apply_command(
             print_report(report, stdout)
     finally:
         store.close()
-    exit_for(report, stop)
+    exit_for(report, stop, adapters)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -28,7 +28,7 @@ from connector.cli.common import (
     stdout,
 )
 from connector.cli.signals import StopFlag, graceful_stop
-from connector.errors import UsageError
+from connector.errors import ConnectorError, UsageError
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -188,10 +188,10 @@ def _run(
             write_report(config, store, report_path, now=moment, run_id=report.run_id)
     finally:
         store.close()
-    exit_for(report, stop)
+    exit_for(report, stop, adapters if do_apply else None)
 
 
-def exit_for(report: SyncReport, stop: StopFlag) -> None:
+def exit_for(report: SyncReport, stop: StopFlag, adapters: Mapping[str, object] | None = None) -> None:
     """The documented exit status of a finished run: 130/143 interrupted, 4 failed or unknown writes."""
     if report.interrupted:
         done = sum(1 for r in report.results if r.status.value != "planned")
@@ -204,6 +204,9 @@ def exit_for(report: SyncReport, stop: StopFlag) -> None:
     if report.declined:
         stderr.print("Nothing was written (not confirmed). Run `referee plan` to review the actions.")
         raise typer.Exit(1)
+    stopped = _apply_stopped(adapters) if adapters is not None else None
+    if stopped is not None:
+        raise stopped  # one Error line and its exit status (3): what was applied is journaled
     if report.failed or report.unknown:
         raise typer.Exit(4)
 
@@ -223,6 +226,16 @@ def confirmer(config: Config, rails: Rails) -> Callable[[Sequence[Action]], bool
         return typer.confirm("Write them now?", default=False, err=True)
 
     return confirm
+
+
+def _apply_stopped(adapters: Mapping[str, object]) -> ConnectorError | None:
+    """An adapter whose write-back stopped early (daily credits, budget); the rest stays planned."""
+    for adapter in adapters.values():
+        hook = getattr(adapter, "apply_stopped", None)
+        stopped = hook() if callable(hook) else None
+        if isinstance(stopped, ConnectorError):
+            return stopped
+    return None
 
 
 def _notify(config: Config, store: Store, report: SyncReport, now: datetime) -> None:

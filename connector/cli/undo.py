@@ -59,4 +59,4 @@ def undo_command(
             print_report(report, stdout)
     finally:
         store.close()
-    exit_for(report, stop)
+    exit_for(report, stop, adapters)
