@@ -103,6 +103,10 @@ class WebhookAdapter:
                 results.append(ActionResult(action=action, status=ActionStatus.FAILED, message=str(exc)))
         return results
 
+    def can_write(self, action: Action) -> bool:
+        """An endpoint serves this action's type and module (else it is skipped ``no-write-endpoint``)."""
+        return self.config.write.endpoint_for(action.type.value, action.target.module) is not None
+
     def write_batches(self, actions: Sequence[Action]) -> list[list[Action]]:
         """One call per action: each is claimed and journaled on its own."""
         return [[a] for a in actions]

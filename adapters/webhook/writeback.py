@@ -50,10 +50,7 @@ def owner_changed(adapter: WebhookAdapter, action: Action) -> ActionResult | Non
     fresh = adapter.fetch_records([action.target])
     record = fresh[0] if fresh else None
     if record is None:
-        return ActionResult(
-            action=action, status=ActionStatus.SKIPPED, code=SkipCode.RECORD_GONE,
-            message=f"record no longer exists in {adapter.name}",
-        )
+        return None  # cannot tell from here: the write itself answers for a missing record
     if record.owner_id == action.new_owner_id:
         return ActionResult(
             action=action, status=ActionStatus.APPLIED, message=f"already owned by {action.new_owner_id}",

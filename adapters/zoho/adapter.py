@@ -285,6 +285,9 @@ class ZohoAdapter:
         unflags = [a for a in actions if a.type is ActionType.UNFLAG]
         rest = [a for a in actions if a.type is not ActionType.UNFLAG]
         results: list[ActionResult] = []
+        if self._apply_stop is not None:  # an earlier batch of this run hit the credits or budget wall
+            why = f"not attempted: {self._apply_stop}"
+            return [ActionResult(action=a, status=ActionStatus.PLANNED, message=why) for a in actions]
         if rest:
             writer = Writer(self.client, self.config, self.clock, tags=self.tags)
             results = list(writer.apply(rest))

