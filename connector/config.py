@@ -24,6 +24,7 @@ from connector.errors import ConfigError, UsageError
 from connector.exemptions import ExemptConfig, from_config
 from connector.i18n import Language
 from connector.notify.config import NotifySection
+from connector.rails import SafetySection
 from connector.server.config import ServerConfig
 from rules.assign.config import AssignmentConfig, TeamConfig
 from rules.calendar.config import CalendarConfig
@@ -63,6 +64,7 @@ class Config(ConfigModel):
     server: ServerConfig = ServerConfig()
     notify: NotifySection = NotifySection()
     exempt: tuple[ExemptConfig, ...] = ()
+    safety: SafetySection = SafetySection()
     source: Path | None = Field(default=None, exclude=True)
 
     def ruleset(self) -> RuleSet:

@@ -52,6 +52,7 @@ class ActionType(StrEnum):
     REASSIGN = "reassign"
     FLAG = "flag"
     NOTE = "note"
+    UNFLAG = "unflag"  # only ``referee undo`` plans it: remove a tag crm-referee added
 
 
 class ActionStatus(StrEnum):
@@ -60,6 +61,28 @@ class ActionStatus(StrEnum):
     APPLIED = "applied"
     FAILED = "failed"
     SKIPPED = "skipped"
+    UNKNOWN = "unknown"  # sent, but no answer proved either way; the next run reads the CRM
+
+
+class SkipCode(StrEnum):
+    """Why an action was skipped. Final codes end its life; the others heal on a later run."""
+
+    OWNER_CHANGED = "owner-changed"
+    ALREADY_DONE = "already-done"
+    RECORD_GONE = "record-gone"
+    EXPLAINED_NOT_DONE = "explained-not-done"
+    """A note whose action (``Action.after``) was skipped: nothing happened that it could explain."""
+    CHANGED_SINCE_PLAN = "changed-since-plan"
+    NO_WRITE_ENDPOINT = "no-write-endpoint"
+    READ_ONLY_SOURCE = "read-only-source"
+    TURNED_OFF = "turned-off"
+    ADAPTER_ERROR = "adapter-error"
+
+
+HEALABLE_SKIPS = frozenset(
+    {SkipCode.NO_WRITE_ENDPOINT, SkipCode.READ_ONLY_SOURCE, SkipCode.TURNED_OFF, SkipCode.ADAPTER_ERROR}
+)
+"""Skips caused by config or data that a later run retries, once the cause is fixed."""
 
 
 class Absence(Frozen):
@@ -191,6 +214,9 @@ class Action(Frozen):
     reason: str
     rule: str
     idempotency_key: str
+    after: str | None = None
+    """Key of the action this one explains (a note about a reassignment or a flag): it is sent only
+    once that action is applied, and skipped for good when that one is."""
 
 
 class ActionResult(Frozen):
@@ -198,6 +224,8 @@ class ActionResult(Frozen):
     status: ActionStatus
     message: str = ""
     applied_at: datetime | None = None
+    code: SkipCode | None = None
+    """Why a ``skipped`` action was skipped (``None``: the adapter did not say)."""
 
 
 def stable_hash(*parts: object) -> str:

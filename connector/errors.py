@@ -72,6 +72,14 @@ class RetriableApiError(CrmApiError):
         self.retry_after = retry_after
 
 
+class OutcomeUnknownError(CrmApiError):
+    """A write that may or may not have reached the CRM (read timeout, reset after sending, 5xx).
+
+    Never repeated blindly: the action is journaled ``unknown`` and the next run reads the CRM to
+    learn whether it was done.
+    """
+
+
 class FatalApiError(CrmApiError):
     """A failure that repeating the same request cannot fix."""
 

@@ -6,6 +6,12 @@ counted per endpoint so runs can report what they cost, and an optional budget s
 before it spends more calls than allowed. A client may be shared by threads (per-record reads):
 counting is locked, and a ``Retry-After`` pauses every thread, not only the one that got it.
 
+Writes that are not idempotent (POST and PATCH unless the caller says otherwise: notes, tag adds,
+owner changes) are repeated only when the CRM cannot have acted on them: the connection was never
+made, or the answer was 429/503. A read timeout, a reset after sending or another 5xx raises
+:class:`~connector.errors.OutcomeUnknownError` at once, so the caller journals the action
+``unknown`` and learns the truth by reading the CRM, instead of writing it twice.
+
 An adapter may pass ``classify``: it sees every response before the retry decision and can turn
 one into a final error (Zoho's "daily credits used up" is an HTTP 429 that no retry can fix).
 """
@@ -22,12 +28,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
+import urllib3
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from connector import __version__
-from connector.errors import BudgetExhaustedError, ConnectorError, RetriableApiError
+from connector.errors import BudgetExhaustedError, ConnectorError, OutcomeUnknownError, RetriableApiError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+NOTHING_DONE_STATUSES = frozenset({429, 503})
+"""Answers that prove the CRM did not act on a request, so even a non-idempotent write may be repeated."""
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 ResponseClassifier = Callable[[requests.Response], ConnectorError | None]
 """Returns the error to raise for a response that must not be retried (or ``None`` to go on)."""
 USER_AGENT = f"crm-referee/{__version__}"
@@ -108,12 +118,15 @@ class HttpClient:
         json: Any = None,
         data: Any = None,
         headers: Mapping[str, str] | None = None,
+        idempotent: bool | None = None,
     ) -> requests.Response:
         """Send with retries; return the final response (any non-retriable status) to the caller.
 
         ``endpoint`` labels the call in ``calls`` (e.g. ``"GET /Leads"``); never put secrets in it.
+        ``idempotent`` defaults to what the method promises (:data:`IDEMPOTENT_METHODS`).
         """
         label = endpoint or method.upper()
+        safe = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
         retrying = Retrying(
             stop=stop_after_attempt(self.max_attempts),
             wait=self._wait,
@@ -128,19 +141,34 @@ class HttpClient:
                 with self._lock:
                     self.budget.spend(self.crm)
                     self.calls[label] += 1
-                response = self._send(method, url, label, params=params, json=json, data=data, headers=headers)
+                response = self._send(
+                    method, url, label, safe, params=params, json=json, data=data, headers=headers
+                )
         return response
 
-    def _send(self, method: str, url: str, label: str, **kwargs: Any) -> requests.Response:
+    def _send(self, method: str, url: str, label: str, idempotent: bool, **kwargs: Any) -> requests.Response:
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
+            if not idempotent and not nothing_sent(exc):
+                raise OutcomeUnknownError(
+                    f"{self.crm}: {label} got no answer ({type(exc).__name__}); it may have been carried "
+                    "out, so it is not sent again: the next run reads the CRM to find out",
+                    crm=self.crm,
+                ) from None
             raise RetriableApiError(
                 f"{self.crm}: {label} could not reach the server ({type(exc).__name__})", crm=self.crm
             ) from None
         final = self.classify(response) if self.classify is not None else None
         if final is not None:
             raise final
+        if not idempotent and response.status_code in self.retry_statuses - NOTHING_DONE_STATUSES:
+            raise OutcomeUnknownError(
+                f"{self.crm}: {label} answered HTTP {response.status_code}; it may have been carried out, "
+                "so it is not sent again: the next run reads the CRM to find out",
+                crm=self.crm,
+                status=response.status_code,
+            )
         if response.status_code in self.retry_statuses:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if retry_after:
@@ -170,3 +198,17 @@ class HttpClient:
             return min(float(retry_after), self.max_delay)
         backoff = self.base_delay * 2 ** (state.attempt_number - 1)
         return min(self.max_delay, backoff) * (0.5 + random.random() / 2)
+
+
+def nothing_sent(exc: requests.RequestException) -> bool:
+    """True when the request never left this machine: connect timeout, refused, DNS failure.
+
+    ``requests`` wraps urllib3's errors; a reset or timeout after the request was written
+    (``ProtocolError``, ``ReadTimeout``) means the CRM may have acted on it.
+    """
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.Timeout):
+        return False
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError))

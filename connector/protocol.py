@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from connector.domain import Action, ActionResult, Activity, Record, RecordRef, User
+from connector.domain import Action, ActionResult, ActionStatus, Activity, Record, RecordRef, User
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,31 @@ class CrmAdapter(Protocol):
 
     def supported_actions(self) -> frozenset[str]:
         """The action types this CRM can carry out (others are planned as ``skipped``)."""
+        ...
+
+
+@runtime_checkable
+class WriteBatches(Protocol):
+    """Adapters that write several actions per call say how: the pipeline claims and journals one
+    batch at a time, so a crash loses at most the batch in flight. Without it, each call to
+    ``apply`` gets every action of that adapter at once."""
+
+    def write_batches(self, actions: Sequence[Action]) -> Sequence[Sequence[Action]]:
+        """``actions`` split into the groups one write call (or a few) carries, in sending order."""
+        ...
+
+
+@runtime_checkable
+class WriteVerifier(Protocol):
+    """Adapters that can read back what a write did (owner, tags, notes carrying the action key).
+
+    Used for actions whose outcome is unknown (a timeout after sending, a run that died mid-call)
+    and, for notes, before writing them when the CRM lists a record's notes cheaply.
+    """
+
+    def verify(self, actions: Sequence[Action]) -> Mapping[str, ActionStatus]:
+        """Per idempotency key: ``applied`` (done in the CRM), ``planned`` (not done, safe to send),
+        or ``skipped`` (a person changed the record since); keys left out could not be told."""
         ...
 
 

@@ -6,7 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from connector.domain import ActionResult, Finding, Record, RecordRef, finding_key
+from rich.console import Console
+
+from connector.domain import Action, ActionResult, ActionType, Finding, Record, RecordRef, finding_key
+from connector.recovery import Stranded
 from connector.sync import SyncReport
 
 
@@ -23,6 +26,9 @@ def report_to_json(report: SyncReport) -> dict[str, Any]:
         "counts": report.counts,
         "api_calls": report.api_calls,
         "warnings": [w.to_json() for w in report.warnings],
+        "unsettled": [s.to_json() for s in report.stranded],
+        "settled": [s.to_json() for s in report.settled],
+        "interrupted": report.interrupted,
     }
 
 
@@ -62,6 +68,8 @@ def result_to_json(result: ActionResult) -> dict[str, Any]:
     out.update(reason=action.reason, rule=action.rule, status=result.status.value, key=action.idempotency_key)
     if result.message:
         out["message"] = result.message
+    if result.code is not None:
+        out["code"] = result.code.value
     return out
 
 
@@ -85,3 +93,70 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)
+
+
+def print_report(report: SyncReport, console: Console) -> None:
+    """Human summary: each finding with its evidence, then each action with its status and reason."""
+    console.print(f"[bold]Run {report.run_id}[/bold] ({report.mode})", highlight=False)
+    if not report.findings:
+        console.print("No conflicts and no missed SLAs found.")
+    for finding in report.findings:
+        head = f"[bold]{finding.kind.value.upper()}[/bold] {finding.rule}: " + ", ".join(
+            f"{ref.module}/{ref.id} ({_owner(ref, report.records)})" for ref in finding.records
+        )
+        if finding.keeper:
+            head += f"; keeper {finding.keeper}"
+        console.print(head, highlight=False)
+        for line in finding.evidence:
+            console.print(f"    - {line}", highlight=False, markup=False)
+    if report.results:
+        console.print("[bold]Actions[/bold]")
+    for result in report.results:
+        action = result.action
+        state = result.status.value + (f" ({result.code.value})" if result.code else "")
+        console.print(
+            f"  {state:<8} {action.type.value:<8} {action.target.module}/{action.target.id}"
+            f"  {_change(action)}",
+            highlight=False,
+            markup=False,
+        )
+        console.print(f"           {result.message or action.reason}", highlight=False, markup=False)
+    for warning in report.warnings:
+        console.print(f"Warning: {warning.adapter}: {warning.message}", highlight=False, markup=False)
+    for settled in report.settled:
+        console.print(f"Settled actions left by {settled.sentence()}", highlight=False, markup=False)
+    for left in report.stranded:
+        console.print(stranded_line(left), highlight=False, markup=False)
+    counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(report.counts.items()) if v)
+    console.print(f"Summary: {counts or 'nothing to do'}", highlight=False)
+    if report.mode == "dry-run" and report.results:
+        console.print("Dry run: nothing was written. Run with --apply (or set apply = true) to write back.")
+
+
+def _owner(ref: RecordRef, records: Mapping[RecordRef, Record]) -> str:
+    record = records.get(ref)
+    return (record.owner_id if record else None) or "no owner"
+
+
+def _change(action: Action) -> str:
+    if action.type == ActionType.REASSIGN:
+        return f"{action.previous_owner_id} → {action.new_owner_id}"
+    if action.type == ActionType.FLAG:
+        return f"tag {action.tag}"
+    if action.type == ActionType.UNFLAG:
+        return f"remove tag {action.tag}"
+    text = " ".join((action.text or "").split())
+    return f'"{text[:70]}…"' if len(text) > 70 else f'"{text}"'
+
+
+def stranded_line(run: Stranded) -> str:
+    """One line per stopped run that left actions unsettled, with the command that settles them."""
+    by_status: dict[str, int] = {}
+    for entry in run.entries:
+        by_status[entry.status.value] = by_status.get(entry.status.value, 0) + 1
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
+    return (
+        f"Unsettled: run {run.run_id} ({run.run_status}) left {len(run.entries)} actions ({counts}); "
+        f"`referee journal --resolve --run {run.run_id}` reads the CRM and settles them "
+        "(the next `sync --apply` does it too)"
+    )

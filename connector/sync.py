@@ -1,22 +1,28 @@
-"""The sync pipeline: pull → store → evaluate → plan → journal → apply → summary.
+"""The sync pipeline: pull → store → settle → evaluate → plan → rails → journal → apply → summary.
 
 Journal-first: every planned action is written to the journal before anything is sent to a CRM,
-each action is claimed atomically before it is applied, and an action whose idempotency key is
-already applied is never planned again. Dry-run (the default) stops after journaling the plan.
+each call batch is claimed atomically before it is sent and journaled as soon as it comes back
+(:mod:`connector.apply`), and an action whose idempotency key is already applied is never
+planned again. Actions earlier runs left ``applying`` or ``unknown`` are settled by reading the
+CRM first (:mod:`connector.recovery`). Dry-run (the default) stops after journaling the plan.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from connector.capabilities import planned_result, unsupported_reason
+from connector.apply import apply_actions, apply_batches
+from connector.capabilities import planned_result
 from connector.config import Config
 from connector.domain import (
     ECHO_MARK,
+    HEALABLE_SKIPS,
     Action,
     ActionResult,
     ActionStatus,
@@ -28,13 +34,22 @@ from connector.domain import (
 from connector.errors import ConnectorError
 from connector.findings_log import record_run, with_history
 from connector.identity_index import sync_keys
-from connector.progress import SILENT, RunProgress, in_chunks
+from connector.progress import SILENT, RunProgress
 from connector.protocol import CrmAdapter
+from connector.rails import KV_NAMESPACE, activity_counts, check_rails
+from connector.recovery import Settled, Stranded, settle_all, stranded
 from connector.rule_coverage import idle_rule_warnings
 from connector.run_warnings import RunWarning, drain_warnings
 from connector.store import Store
 from rules.engine import evaluate
 from rules.snapshot import Plan, Snapshot
+
+ProgressHook = Callable[[str, int], None]
+"""Called as ``progress(adapter_name, records_and_activities_so_far)`` while pulling."""
+Confirm = Callable[[Sequence[Action]], bool]
+"""Asked before writing more than ``[safety] confirm_above`` actions; ``False`` writes nothing."""
+
+__all__ = ["SyncInterrupted", "SyncOptions", "SyncReport", "apply_actions", "run_sync"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +59,18 @@ class SyncOptions:
     full: bool = False
     only: Sequence[str] = ()
     break_lock: bool = False
+    stop: threading.Event | None = None
+    """Set (by a signal handler) to stop after the call in flight; the rest stays planned."""
+    confirm: Confirm | None = None
+    max_actions: int | None = None
+    allow_mass_reassign: bool = False
+    allow_empty_activities: bool = False
+
+
+class SyncInterrupted(ConnectorError):
+    """The run was asked to stop (SIGINT/SIGTERM) while pulling; nothing was planned or sent."""
+
+    exit_code = 130
 
 
 @dataclass
@@ -60,10 +87,23 @@ class SyncReport:
     warnings: list[RunWarning] = field(default_factory=list)
     users: dict[str, str] = field(default_factory=dict)
     """User id → name, so output speaks of people rather than ids."""
+    stranded: list[Stranded] = field(default_factory=list)
+    """Actions earlier runs left ``applying``/``unknown`` that this run did not settle."""
+    settled: list[Settled] = field(default_factory=list)
+    """What reading the CRM showed for actions earlier runs left behind."""
+    left: list[Action] = field(default_factory=list)
+    """Actions not sent because the run was stopped (they stay planned for the next run)."""
+    interrupted: bool = False
+    declined: bool = False
 
     @property
     def failed(self) -> int:
         return sum(1 for r in self.results if r.status == ActionStatus.FAILED)
+
+    @property
+    def unknown(self) -> int:
+        """Sent without a clear answer: journaled ``unknown``, settled by the next run."""
+        return sum(1 for r in self.results if r.status == ActionStatus.UNKNOWN)
 
 
 def run_sync(
@@ -84,8 +124,9 @@ def run_sync(
             changed: list[RecordRef] = []
             for name, adapter in adapters.items():
                 progress.phase("pull")
-                changed.extend(_pull(store, name, adapter, options, report, progress))
+                changed.extend(pull_adapter(store, name, adapter, options, report, progress))
                 _maintain(adapter, options.now)
+            settle_stranded(store, adapters, options, report, run_id)
             progress.phase("snapshot")
             snapshot = with_history(build_snapshot(store), store, config, now=options.now, applied=options.apply)
             progress.phase("evaluate", len(snapshot.records))
@@ -97,7 +138,7 @@ def run_sync(
             if plan.resolution is not None:
                 progress.phase("index")
                 report.counts["identity_reindexed"] = sync_keys(store, plan.resolution, config.identity, changed)
-            _execute(store, adapters, plan, options, report, run_id, progress)
+            _execute(store, adapters, plan, options, report, run_id, config, progress)
             progress.phase("history", len(plan.findings))
             report.findings = list(plan.findings)
             report.new_findings = record_run(store, run_id, plan.findings, now=options.now, applied=options.apply)
@@ -115,8 +156,8 @@ def run_sync(
             raise
         report.api_calls = api_calls(adapters)
         report.warnings += drain_warnings(adapters.values())
-        report.counts.update(findings=len(report.findings), **_status_counts(report.results))
-        status = "partial" if report.failed else "ok"
+        report.counts.update(findings=len(report.findings), **status_counts(report.results))
+        status = "interrupted" if report.interrupted else "partial" if report.failed else "ok"
         store.finish_run(run_id, now=options.now, status=status, counts=report.counts, warnings=report.warnings)
     return report
 
@@ -135,7 +176,7 @@ def build_snapshot(store: Store, adapter: str | None = None) -> Snapshot:
     )
 
 
-def _pull(
+def pull_adapter(
     store: Store,
     name: str,
     adapter: CrmAdapter,
@@ -148,6 +189,8 @@ def _pull(
     refs: list[RecordRef] = []
     cursors = {} if options.full else store.get_cursors(name)
     for batch in adapter.pull(cursors, full=options.full):
+        if options.stop is not None and options.stop.is_set():
+            raise SyncInterrupted("stopped while pulling; nothing was planned or written (run again to go on)")
         if batch.records:
             refs.extend(r.ref for r in batch.records)
             changes = store.upsert_records(batch.records, seen_at=options.now)
@@ -204,6 +247,23 @@ def _maintain(adapter: CrmAdapter, now: datetime) -> None:
         maintain(now)
 
 
+def settle_stranded(
+    store: Store, adapters: Mapping[str, CrmAdapter], options: SyncOptions, report: SyncReport, run_id: str
+) -> None:
+    """Actions earlier runs left ``applying``/``unknown``: settled by reading the CRM when applying."""
+    left = stranded(store, now=options.now, holding_lock=True, current_run=run_id)
+    if not options.apply:
+        report.stranded = left
+        return
+    report.settled = settle_all(store, adapters, left, now=options.now)
+    dead = [
+        r.run_id for r in store.list_runs(limit=50)
+        if r.status == "running" and r.run_id != run_id and not r.mode.startswith("webhook")
+    ]
+    store.mark_crashed(dead, now=options.now)  # this process holds the lock: no other sync is alive
+    report.stranded = [Stranded(s.run_id, s.unresolved, "unresolved") for s in report.settled if s.unresolved]
+
+
 def _execute(
     store: Store,
     adapters: Mapping[str, CrmAdapter],
@@ -211,28 +271,98 @@ def _execute(
     options: SyncOptions,
     report: SyncReport,
     run_id: str,
+    config: Config,
     progress: RunProgress = SILENT,
 ) -> None:
     progress.phase("journal", len(plan.actions))
     fresh = unhandled(store, plan.actions)
+    waiting = waiting_followers(store, fresh)
     store.journal_plan(run_id, fresh, now=options.now)
     if not options.apply:
         report.results = [planned_result(a.target.adapter, adapters.get(a.target.adapter), a) for a in fresh]
         return
-    progress.phase("apply", len(fresh))
-    report.results = in_chunks(
-        fresh, lambda chunk: apply_actions(store, adapters, chunk, run_id=run_id, now=options.now), progress
+    counts = check_plan_rails(store, adapters, options, fresh, config)
+    to_send = [a for a in fresh + waiting if not _still_unsupported(a, adapters, store)]
+    if options.confirm is not None and to_send and not options.confirm(to_send):
+        report.declined = True
+        report.results = [ActionResult(action=a, status=ActionStatus.PLANNED) for a in fresh]
+        return
+    progress.phase("apply", len(to_send))
+    applied = apply_batches(store, adapters, to_send, run_id=run_id, now=options.now, stop=options.stop)
+    report.results = applied.results + [ActionResult(action=a, status=ActionStatus.PLANNED) for a in applied.left]
+    report.left = applied.left
+    report.interrupted = applied.stopped
+    store.set_value(KV_NAMESPACE, "activity_counts", json.dumps(counts, sort_keys=True))
+
+
+def check_plan_rails(
+    store: Store, adapters: Mapping[str, CrmAdapter], options: SyncOptions, fresh: Sequence[Action], config: Config
+) -> dict[str, int]:
+    """Refuse a plan that looks like broken input; returns this run's activity counts to remember."""
+    snapshot = build_snapshot(store)
+    raw = store.get_value(KV_NAMESPACE, "activity_counts")
+    previous = {k: int(v) for k, v in json.loads(raw).items() if k in adapters} if raw else {}
+    check_rails(
+        config.safety,
+        fresh,
+        snapshot,
+        previous,
+        max_actions=options.max_actions,
+        allow_mass_reassign=options.allow_mass_reassign,
+        allow_empty_activities=options.allow_empty_activities,
     )
+    return activity_counts(snapshot)
 
 
-HANDLED = frozenset({ActionStatus.APPLIED, ActionStatus.APPLYING, ActionStatus.SKIPPED})
-"""Journal states that end an action's life: it is not planned again (``failed`` is retried)."""
+STOPPED_RUNS = frozenset({"crashed", "interrupted"})
+
+
+def _still_unsupported(action: Action, adapters: Mapping[str, CrmAdapter], store: Store) -> bool:
+    """A skip for a missing endpoint that nothing has fixed yet: not reported again every run."""
+    adapter = adapters.get(action.target.adapter)
+    can_write = getattr(adapter, "can_write", None)
+    if adapter is None or (
+        action.type.value in adapter.supported_actions() and (not callable(can_write) or can_write(action))
+    ):
+        return False
+    entry = store.journal_entries([action.idempotency_key]).get(action.idempotency_key)
+    return entry is not None and entry.status is ActionStatus.SKIPPED
+
+
+def waiting_followers(store: Store, fresh: Sequence[Action]) -> list[Action]:
+    """What earlier runs planned and never sent, although the current plan no longer asks for it.
+
+    An applying run that was killed or interrupted leaves the rest of its plan ``planned``; the
+    move it did make may have ended the finding, so the next plan would not repeat the rest
+    (the tags and notes of the same decision): they are sent now. So is a note whose action an
+    earlier run applied (or skipped, which skips the note).
+    """
+    planned = {a.idempotency_key for a in fresh}
+    stopped = [r.run_id for r in store.list_runs(limit=50) if r.mode == "apply" and r.status in STOPPED_RUNS]
+    out: dict[str, Action] = {}
+    for entry in store.planned_by(stopped):
+        out.setdefault(entry.idempotency_key, entry.action)
+    for entry, lead in store.waiting_followers():
+        if lead.status is ActionStatus.APPLIED or lead.final:
+            out.setdefault(entry.idempotency_key, entry.action)
+    return [a for key, a in out.items() if key not in planned]
 
 
 def unhandled(store: Store, actions: Sequence[Action]) -> list[Action]:
-    """The actions the journal has not already applied, skipped, or handed to a running apply."""
-    statuses = store.journal_statuses([a.idempotency_key for a in actions])
-    return [a for a in actions if statuses.get(a.idempotency_key) not in HANDLED]
+    """The actions the journal has not applied, skipped for good, or left to be settled.
+
+    ``failed`` rows and rows skipped for a cause that can heal (no write endpoint, a read-only
+    export) are planned again; ``applying``/``unknown`` ones wait for :mod:`connector.recovery`.
+    """
+    entries = store.journal_entries([a.idempotency_key for a in actions])
+    out = []
+    for action in actions:
+        entry = entries.get(action.idempotency_key)
+        if entry is None or entry.status in (ActionStatus.PLANNED, ActionStatus.FAILED) or (
+            entry.status is ActionStatus.SKIPPED and entry.code in HEALABLE_SKIPS
+        ):
+            out.append(action)
+    return out
 
 
 def is_echo(store: Store, records: Sequence[Record]) -> bool:
@@ -246,48 +376,7 @@ def is_echo(store: Store, records: Sequence[Record]) -> bool:
     return store.applied_targets([r.ref for r in records]) == {r.ref for r in records}
 
 
-def apply_actions(
-    store: Store,
-    adapters: Mapping[str, CrmAdapter],
-    actions: Sequence[Action],
-    *,
-    run_id: str,
-    now: datetime,
-) -> list[ActionResult]:
-    """Claim, apply and journal ``actions``; shared by ``sync`` and the webhook worker."""
-    results: list[ActionResult] = []
-    for adapter_name, group in _by_adapter(actions).items():
-        adapter = adapters.get(adapter_name)
-        supported = adapter.supported_actions() if adapter else frozenset()
-        to_send: list[Action] = []
-        for action in group:
-            if action.type not in supported:
-                why = unsupported_reason(adapter_name, adapter, action) or ""
-                results.append(ActionResult(action=action, status=ActionStatus.SKIPPED, message=why))
-            elif store.claim_action(action.idempotency_key, run_id, now=now):
-                to_send.append(action)
-        if to_send and adapter is not None:
-            results.extend(_send(adapter, to_send))
-    for result in results:
-        store.journal_result(run_id, result, now=now)
-    return results
-
-
-def _send(adapter: CrmAdapter, actions: Sequence[Action]) -> list[ActionResult]:
-    try:
-        return list(adapter.apply(actions))
-    except ConnectorError as exc:
-        return [ActionResult(action=a, status=ActionStatus.FAILED, message=str(exc)) for a in actions]
-
-
-def _by_adapter(actions: Iterable[Action]) -> dict[str, list[Action]]:
-    grouped: dict[str, list[Action]] = {}
-    for action in actions:
-        grouped.setdefault(action.target.adapter, []).append(action)
-    return grouped
-
-
-def _status_counts(results: Sequence[ActionResult]) -> dict[str, int]:
+def status_counts(results: Sequence[ActionResult]) -> dict[str, int]:
     counts = {f"actions_{s.value}": 0 for s in ActionStatus if s != ActionStatus.APPLYING}
     for result in results:
         counts[f"actions_{result.status.value}"] += 1

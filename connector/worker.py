@@ -4,7 +4,7 @@ For each claimed event: fetch the current records when the event carries only id
 refresh their identity keys, evaluate the rules on the affected records plus the records they
 match (not the whole store, so one event costs milliseconds on a large store), then journal and —
 with ``[referee] apply = true`` — apply the actions exactly like ``sync`` (shared code:
-:func:`connector.sync.apply_actions`; the journal's atomic claim keeps a concurrent ``sync`` from
+:func:`connector.apply.apply_batches`; the journal's atomic claim keeps a concurrent ``sync`` from
 applying the same action twice). Failures are retried with backoff and parked after N attempts.
 """
 
@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from connector.apply import apply_batches
 from connector.config import Config
 from connector.domain import ActionResult, ActionStatus, Finding, Module, Record, RecordRef
 from connector.errors import ConnectorError, StateError
@@ -27,7 +28,7 @@ from connector.protocol import CrmAdapter, WebhookSource
 from connector.server.logs import get_logger
 from connector.server.metrics import Metrics
 from connector.store import Store
-from connector.sync import apply_actions, is_echo, unhandled
+from connector.sync import is_echo, unhandled
 from rules.engine import evaluate
 from rules.snapshot import Snapshot
 
@@ -48,6 +49,8 @@ class Outcome:
     records: list[RecordRef] = field(default_factory=list)
     results: list[ActionResult] = field(default_factory=list)
     run_id: str | None = None
+    interrupted: bool = False
+    """Stopped (SIGINT/SIGTERM) between two call batches: the event goes back to the inbox."""
 
 
 class Worker:
@@ -73,12 +76,14 @@ class Worker:
         self.holder = holder or f"worker pid {os.getpid()} on {socket.gethostname()}"
         self.related = related or identity_related
         self.settings = config.server.worker
+        self._stop: threading.Event | None = None
 
     # --- the loop -------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
         """Process events until ``stop`` is set; an event in flight is finished first."""
         idle = self.settings.poll_interval.total_seconds()
+        self._stop = stop
         while not stop.is_set():
             try:
                 busy = self.process_one(stop)
@@ -142,6 +147,10 @@ class Worker:
                 },
             )
             return
+        if outcome.interrupted:  # what was sent is journaled; the rest is planned again after restart
+            self.inbox.release(claim, now=self.clock())
+            log.info("event interrupted; back in the inbox", extra={**fields, "run_id": outcome.run_id})
+            return
         kept = self.inbox.complete(claim, now=self.clock())
         duration = time.perf_counter() - started
         if self.metrics:
@@ -201,16 +210,18 @@ class Worker:
         try:
             self.store.journal_plan(run_id, fresh, now=now)
             if apply:
-                outcome.results = apply_actions(self.store, self.adapters, fresh, run_id=run_id, now=now)
+                applied = apply_batches(
+                    self.store, self.adapters, fresh, run_id=run_id, now=now, stop=self._stop
+                )
+                outcome.results, outcome.interrupted = applied.results, applied.stopped
             else:
                 outcome.results = [ActionResult(action=a, status=ActionStatus.PLANNED) for a in fresh]
         except ConnectorError as exc:
             self.store.finish_run(run_id, now=now, status="error", counts={}, error=str(exc))
             raise
         failed = sum(1 for r in outcome.results if r.status == ActionStatus.FAILED)
-        self.store.finish_run(
-            run_id, now=now, status="partial" if failed else "ok", counts=_count(outcome.results)
-        )
+        status = "interrupted" if outcome.interrupted else "partial" if failed else "ok"
+        self.store.finish_run(run_id, now=now, status=status, counts=_count(outcome.results))
         self._notify(plan.findings, outcome, now)
         return outcome
 

@@ -16,14 +16,14 @@ from adapters.file.atomic import write_atomic
 from adapters.file.config import FileAdapterConfig
 from adapters.file.parse import BadValue, to_activity, to_record, to_user
 from adapters.file.source import BadLine, Format, Row, iter_rows, locate
-from adapters.file.writeback import apply_to_lines
-from connector.domain import Action, ActionResult, ActionStatus, ActionType, Activity, Record, User
+from adapters.file.writeback import apply_to_lines, verify_lines
+from connector.domain import Action, ActionResult, ActionStatus, ActionType, Activity, Record, SkipCode, User
 from connector.errors import DataError
 from connector.protocol import PullBatch
 
 MAX_LISTED_ERRORS = 20
 CSV_READ_ONLY = "CSV exports are read-only; export as JSON Lines to write back"
-_WRITABLE = frozenset({ActionType.REASSIGN.value, ActionType.FLAG.value, ActionType.NOTE.value})
+_WRITABLE = frozenset(t.value for t in ActionType)
 T = TypeVar("T")
 
 
@@ -129,6 +129,19 @@ class FileAdapter:
         """A CSV export cannot be written back (only JSON Lines can)."""
         return CSV_READ_ONLY
 
+    lists_notes = True
+    """``notes.jsonl`` is read before notes are appended: one written by another store is not repeated."""
+
+    def verify(self, actions: Sequence[Action]) -> dict[str, ActionStatus]:
+        """What the files show: owner and tags in ``records.jsonl``, keys in ``notes.jsonl``."""
+        path, fmt = self._locate("records")
+        if fmt != "jsonl" or not path.exists():
+            return {}
+        lines = path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+        notes = self.directory / "notes.jsonl"
+        note_lines = notes.read_text(encoding="utf-8").splitlines() if notes.exists() else []
+        return verify_lines(lines, note_lines, actions, columns=self.config.columns.records)
+
     def apply(self, actions: Sequence[Action]) -> Sequence[ActionResult]:
         """Apply all actions in one atomic rewrite of ``records.jsonl`` (+ one of ``notes.jsonl``).
 
@@ -140,7 +153,10 @@ class FileAdapter:
         path, fmt = self._locate("records")
         if fmt != "jsonl":
             return [
-                ActionResult(action=a, status=ActionStatus.SKIPPED, message=CSV_READ_ONLY) for a in actions
+                ActionResult(
+                    action=a, status=ActionStatus.SKIPPED, message=CSV_READ_ONLY, code=SkipCode.READ_ONLY_SOURCE
+                )
+                for a in actions
             ]
         now = self._clock()
         if now.tzinfo is None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.file.parse import BadValue, parse_module, split_list
-from connector.domain import Action, ActionResult, ActionStatus, ActionType, Module
+from connector.domain import Action, ActionResult, ActionStatus, ActionType, Module, SkipCode
 
 
 @dataclass
@@ -68,7 +68,10 @@ def apply_to_lines(
         if changed:
             obj[key.modified_at] = stamp
             dirty.add(position)
-        out.results.append(_result(action, status, message, now if status is ActionStatus.APPLIED else None))
+        code = SkipCode.OWNER_CHANGED if status is ActionStatus.SKIPPED else None
+        out.results.append(
+            _result(action, status, message, now if status is ActionStatus.APPLIED else None, code)
+        )
     for position in dirty:
         out.lines[position] = json.dumps(objects[position], ensure_ascii=False) + "\n"
     out.changed = bool(dirty)
@@ -116,6 +119,12 @@ def _apply_one(
             return ActionStatus.APPLIED, f"already tagged {action.tag}", False
         obj[key.tags] = [*tags, action.tag]
         return ActionStatus.APPLIED, f"tagged {action.tag}", True
+    if action.type is ActionType.UNFLAG:
+        tags = split_list(obj.get(key.tags))
+        if action.tag not in tags:
+            return ActionStatus.APPLIED, f"not tagged {action.tag}", False
+        obj[key.tags] = [t for t in tags if t != action.tag]
+        return ActionStatus.APPLIED, f"removed tag {action.tag}", True
     if not action.text:
         return ActionStatus.FAILED, "note without text", False
     note = {
@@ -149,6 +158,49 @@ def _owner(value: Any) -> str | None:
 
 
 def _result(
-    action: Action, status: ActionStatus, message: str, applied_at: datetime | None = None
+    action: Action,
+    status: ActionStatus,
+    message: str,
+    applied_at: datetime | None = None,
+    code: SkipCode | None = None,
 ) -> ActionResult:
-    return ActionResult(action=action, status=status, message=message, applied_at=applied_at)
+    return ActionResult(action=action, status=status, message=message, applied_at=applied_at, code=code)
+
+
+def verify_lines(
+    lines: Sequence[str], note_lines: Sequence[str], actions: Sequence[Action], *, columns: Mapping[str, str]
+) -> dict[str, ActionStatus]:
+    """Per key: applied, planned (not done) or skipped (owner changed); records not found left out."""
+    key = _Keys(columns)
+    objects: dict[tuple[Module, str], dict[str, Any]] = {}
+    for text in lines:
+        obj = _parse(text)
+        if obj is None:
+            continue
+        try:
+            objects.setdefault((parse_module(obj.get(key.module)), str(obj.get(key.id)).strip()), obj)
+        except BadValue:
+            continue
+    noted = {str(n.get("idempotency_key")) for n in map(_parse, note_lines) if n is not None}
+    found: dict[str, ActionStatus] = {}
+    for action in actions:
+        if action.type is ActionType.NOTE:
+            done = action.idempotency_key in noted
+            found[action.idempotency_key] = ActionStatus.APPLIED if done else ActionStatus.PLANNED
+            continue
+        obj = objects.get((action.target.module, action.target.id))
+        if obj is None:
+            continue
+        if action.type is ActionType.REASSIGN:
+            owner = _owner(obj.get(key.owner_id))
+            found[action.idempotency_key] = (
+                ActionStatus.APPLIED
+                if owner == action.new_owner_id
+                else ActionStatus.PLANNED
+                if owner == action.previous_owner_id
+                else ActionStatus.SKIPPED
+            )
+        else:
+            done = (action.tag in split_list(obj.get(key.tags))) is (action.type is ActionType.FLAG)
+            found[action.idempotency_key] = ActionStatus.APPLIED if done else ActionStatus.PLANNED
+    return found

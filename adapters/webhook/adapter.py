@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from adapters.webhook import writeback
 from adapters.webhook.auth import Credentials
 from adapters.webhook.config import WebhookAdapterConfig
 from adapters.webhook.inbound import InboundParser
@@ -22,8 +23,8 @@ from adapters.webhook.reads import Reader
 from adapters.webhook.signature import verify_signature
 from adapters.webhook.transport import Transport
 from adapters.webhook.writes import Writer
-from connector.domain import Action, ActionResult, ActionStatus, Record, RecordRef, User
-from connector.errors import BudgetExhaustedError, WebhookRejectedError
+from connector.domain import Action, ActionResult, ActionStatus, ActionType, Record, RecordRef, User
+from connector.errors import BudgetExhaustedError, CrmApiError, WebhookRejectedError
 from connector.http import HttpClient
 from connector.protocol import InboundEvent, PullBatch
 from connector.run_warnings import RunWarning, WarningLog
@@ -108,6 +109,21 @@ class WebhookAdapter:
                 results.append(ActionResult(action=action, status=ActionStatus.FAILED, message=str(exc)))
         return results
 
+    def can_write(self, action: Action) -> bool:
+        """An endpoint serves this action's type and module (else it is skipped ``no-write-endpoint``)."""
+        return self.config.write.endpoint_for(action.type.value, action.target.module) is not None
+
+    def write_batches(self, actions: Sequence[Action]) -> list[list[Action]]:
+        """One call per action: each is claimed and journaled on its own."""
+        return [[a] for a in actions]
+
+    @property
+    def lists_notes(self) -> bool:
+        return writeback.lists_notes(self)
+
+    def verify(self, actions: Sequence[Action]) -> dict[str, ActionStatus]:
+        return writeback.verify(self, actions)
+
     def api_calls(self) -> dict[str, int]:
         """Calls made so far, per endpoint label (``"GET /leads"``), retries included."""
         return dict(self.http.calls)
@@ -163,6 +179,16 @@ class WebhookAdapter:
     # -- writing ----------------------------------------------------------------------------------
 
     def _apply_one(self, action: Action) -> ActionResult:
+        endpoint = self.config.write.endpoint_for(action.type.value, action.target.module)
+        if endpoint is not None and action.type is ActionType.REASSIGN and not writeback.conditional(endpoint):
+            try:  # no condition of its own: re-read the record right before the write
+                changed = writeback.owner_changed(self, action)
+            except CrmApiError as exc:
+                return ActionResult(
+                    action=action, status=ActionStatus.FAILED, message=f"could not re-check the owner: {exc}"
+                )
+            if changed is not None:
+                return changed
         return self.writer.apply_one(action)
 
     # -- HTTP (shared by reads and writes) -------------------------------------------------------

@@ -22,8 +22,8 @@ from adapters.webhook.rmw import build_body, cut, owner_verdict
 from adapters.webhook.success import judge
 from adapters.webhook.templates import action_values, fill_body, fill_params, fill_path
 from adapters.webhook.transport import Transport
-from connector.domain import Action, ActionResult, ActionStatus
-from connector.errors import BudgetExhaustedError, CrmApiError
+from connector.domain import Action, ActionResult, ActionStatus, SkipCode
+from connector.errors import BudgetExhaustedError, CrmApiError, OutcomeUnknownError
 
 
 class WriteStop(Exception):
@@ -63,19 +63,24 @@ class Writer:
                 )
             else:
                 why = f"{self.name} has no write.{kind} endpoint, so {kind} is not supported (add {section} to enable it)"
-            return ActionResult(action=action, status=ActionStatus.SKIPPED, message=why)
+            return ActionResult(action=action, status=ActionStatus.SKIPPED, message=why, code=SkipCode.NO_WRITE_ENDPOINT)
         try:
             status, message = self._write(action, endpoint)
         except BudgetExhaustedError:
             raise
         except WriteStop as stop:
             status, message = stop.status, stop.message
+        except OutcomeUnknownError as exc:  # may have been carried out: settled by reading the CRM
+            status, message = ActionStatus.UNKNOWN, self.transport.redact(str(exc))
         except CrmApiError as exc:  # still 429/5xx or unreachable after the retry layer gave up
             status, message = ActionStatus.FAILED, self.transport.redact(str(exc))
         except PathError as exc:
             status, message = ActionStatus.FAILED, self.transport.shorten(f"{self.name}: {exc}")
         applied_at = self.clock() if status == ActionStatus.APPLIED else None
-        return ActionResult(action=action, status=status, message=message, applied_at=applied_at)
+        code = None
+        if status == ActionStatus.SKIPPED:  # a 404 before the write, else a person's change (409/412, owner)
+            code = SkipCode.RECORD_GONE if "answered 404" in message else SkipCode.OWNER_CHANGED
+        return ActionResult(action=action, status=status, message=message, applied_at=applied_at, code=code)
 
     def _write(self, action: Action, endpoint: WriteEndpoint) -> tuple[ActionStatus, str]:
         values: dict[str, str | None] = {

@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from adapters.zoho import undo, verify
 from adapters.zoho.activities import ACTIVITY_FIELDS, OPTIONAL_FIELDS, activity_ids, to_activities
 from adapters.zoho.auth import KeyValue, TokenManager
 from adapters.zoho.bulk import BulkReader
@@ -39,6 +40,7 @@ from connector.domain import (
     Action,
     ActionResult,
     ActionStatus,
+    ActionType,
     Activity,
     Module,
     Record,
@@ -117,7 +119,7 @@ class ZohoAdapter:
         return dict(sorted(self.http.calls.items()))
 
     def supported_actions(self) -> frozenset[str]:
-        return SUPPORTED
+        return SUPPORTED | {ActionType.UNFLAG.value}
 
     def assignment_times(self, records: Sequence[Record]) -> list[Record]:
         """Records whose SLA clock would start at creation, with the time the owner really got them."""
@@ -280,20 +282,42 @@ class ZohoAdapter:
     # --- write -----------------------------------------------------------------------------
 
     def apply(self, actions: Sequence[Action]) -> Sequence[ActionResult]:
-        writer = Writer(self.client, self.config, self.clock, tags=self.tags)
-        results = writer.apply(actions)
-        if writer.stopped_by is not None and self._apply_stop is None:
-            self._apply_stop = writer.stopped_by
-            left = sum(1 for r in results if r.status is ActionStatus.PLANNED)
-            self.warnings.add(
-                "apply_stopped",
-                f"write-back stopped: {writer.stopped_by}; {left} action(s) stay planned for the next run",
-            )
+        unflags = [a for a in actions if a.type is ActionType.UNFLAG]
+        rest = [a for a in actions if a.type is not ActionType.UNFLAG]
+        results: list[ActionResult] = []
+        if self._apply_stop is not None:  # an earlier batch of this run hit the credits or budget wall
+            why = f"not attempted: {self._apply_stop}"
+            return [ActionResult(action=a, status=ActionStatus.PLANNED, message=why) for a in actions]
+        if rest:
+            writer = Writer(self.client, self.config, self.clock, tags=self.tags)
+            results = list(writer.apply(rest))
+            if writer.stopped_by is not None and self._apply_stop is None:
+                self._apply_stop = writer.stopped_by
+                left = sum(1 for r in results if r.status is ActionStatus.PLANNED)
+                self.warnings.add(
+                    "apply_stopped",
+                    f"write-back stopped: {writer.stopped_by}; {left} action(s) stay planned for the next run",
+                )
+        if unflags:
+            results += undo.remove_tags(self.client, unflags, self.clock)
         return results
 
     def apply_stopped(self) -> ConnectorError | None:
         """Why write-back stopped early this run (credits or budget used up), for the exit status."""
         return self._apply_stop
+
+    @property
+    def lists_notes(self) -> bool:
+        """Notes are looked up on their record before writing (1 call per record with a note)."""
+        return self.config.notes
+
+    def write_batches(self, actions: Sequence[Action]) -> list[list[Action]]:
+        return verify.write_batches(actions)
+
+    def verify(self, actions: Sequence[Action]) -> dict[str, ActionStatus]:
+        if self._apply_stop is not None:  # credits are gone: no lookup either (every call is refused)
+            return {}
+        return verify.verify(self.client, actions)
 
     # --- webhooks --------------------------------------------------------------------------
 

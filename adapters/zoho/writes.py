@@ -6,7 +6,10 @@
 - note → ``POST /Notes``, ≤100 notes per call, ``Parent_Id`` naming module and record.
 
 Before writing, actions that carry ``previous_owner_id`` are re-checked with one fresh read per
-module; if someone changed the owner meanwhile, the action is skipped with that reason. Every
+module; the pipeline hands over one call's batch at a time (:mod:`adapters.zoho.verify`), so
+that read comes right before each change_owner call. If someone changed the owner meanwhile,
+the action is skipped with that reason (a person's change wins). A write that may have reached
+Zoho without an answer is ``unknown``, never repeated here. Every
 ``data[i]`` status of a 200/202/207 answer is read, so partial failures come back as failed
 results with Zoho's code and message.
 
@@ -29,8 +32,8 @@ from adapters.zoho.config import ZohoAdapterConfig
 from adapters.zoho.related import related_modules
 from adapters.zoho.tags import TagCatalog
 from adapters.zoho.wire import Outcome, item_outcomes
-from connector.domain import Action, ActionResult, ActionStatus, ActionType
-from connector.errors import AuthError, BudgetExhaustedError, CrmApiError
+from connector.domain import Action, ActionResult, ActionStatus, ActionType, SkipCode
+from connector.errors import AuthError, BudgetExhaustedError, CrmApiError, OutcomeUnknownError
 
 CHANGE_OWNER_BATCH = 500
 TAGS_BATCH = 500
@@ -104,9 +107,14 @@ class Writer:
         pending: list[tuple[int, Action]] = []
         for i, action in enumerate(actions):
             if action.type.value not in SUPPORTED:
-                self._done(i, action, ActionStatus.SKIPPED, f"zoho cannot carry out {action.type} actions")
+                self._done(
+                    i, action, ActionStatus.SKIPPED, f"zoho cannot carry out {action.type} actions",
+                    SkipCode.NO_WRITE_ENDPOINT,
+                )
             elif action.type is ActionType.NOTE and not self.config.notes:
-                self._done(i, action, ActionStatus.SKIPPED, "notes are turned off (notes = false)")
+                self._done(
+                    i, action, ActionStatus.SKIPPED, "notes are turned off (notes = false)", SkipCode.TURNED_OFF
+                )
             else:
                 pending.append((i, action))
         pending = self._recheck_owners(pending)
@@ -154,7 +162,7 @@ class Writer:
                 continue
             key = (action.target.module.value, action.target.id)
             if key not in owners:
-                self._done(i, action, ActionStatus.SKIPPED, "record no longer exists in Zoho")
+                self._done(i, action, ActionStatus.SKIPPED, "record no longer exists in Zoho", SkipCode.RECORD_GONE)
             elif action.type is ActionType.REASSIGN and owners[key] == action.new_owner_id:
                 self._done(i, action, ActionStatus.APPLIED, f"already owned by {action.new_owner_id}")
             elif owners[key] != action.previous_owner_id:
@@ -163,6 +171,7 @@ class Writer:
                     action,
                     ActionStatus.SKIPPED,
                     f"owner changed meanwhile (planned from {action.previous_owner_id}, now {owners[key]})",
+                    SkipCode.OWNER_CHANGED,
                 )
             else:
                 keep.append((i, action))
@@ -295,6 +304,10 @@ class Writer:
             for i, action in live:
                 self._done(i, action, ActionStatus.PLANNED, f"not attempted: {exc}")
             return
+        except OutcomeUnknownError as exc:  # may have been carried out: settled by reading Zoho next run
+            for i, action in live:
+                self._done(i, action, ActionStatus.UNKNOWN, str(exc))
+            return
         except (AuthError, CrmApiError) as exc:
             for i, action in live:
                 self._done(i, action, ActionStatus.FAILED, str(exc))
@@ -348,7 +361,9 @@ class Writer:
         result = self._results.get(index)
         return result is not None and result.status is not ActionStatus.APPLIED
 
-    def _done(self, index: int, action: Action, status: ActionStatus, message: str) -> None:
+    def _done(
+        self, index: int, action: Action, status: ActionStatus, message: str, code: SkipCode | None = None
+    ) -> None:
         previous = self._results.get(index)
         if (
             previous is not None
@@ -358,5 +373,5 @@ class Writer:
             message = f"{previous.message}; {message}"
         applied_at = self.clock() if status is ActionStatus.APPLIED else None
         self._results[index] = ActionResult(
-            action=action, status=status, message=message, applied_at=applied_at
+            action=action, status=status, message=message, applied_at=applied_at, code=code
         )

@@ -7,11 +7,14 @@ from typing import Annotated
 import typer
 
 from connector import __version__
+from connector.cli.apply import apply_command
 from connector.cli.doctor import doctor_command
 from connector.cli.exempt import exempt_app
+from connector.cli.journal import journal_command
 from connector.cli.report import export_command, report_command, stats_command
-from connector.cli.runs import journal_command, runs_command
+from connector.cli.runs import runs_command
 from connector.cli.sync import plan_command, sync_command
+from connector.cli.undo import undo_command
 from connector.cli.validate import validate_command
 
 app = typer.Typer(
@@ -42,6 +45,8 @@ def root(
 
 app.command("sync")(sync_command)
 app.command("plan")(plan_command)
+app.command("apply")(apply_command)
+app.command("undo")(undo_command)
 app.command("validate")(validate_command)
 app.command("doctor")(doctor_command)
 app.command("runs")(runs_command)

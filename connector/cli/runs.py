@@ -1,4 +1,4 @@
-"""``referee runs`` and ``referee journal``: what past runs did."""
+"""``referee runs``: what past runs did (``referee journal`` lives in :mod:`connector.cli.journal`)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from connector.cli.common import ConfigOption, handle_errors, open_config, open_store, stdout
-from connector.domain import ActionStatus
-from connector.errors import UsageError
+from connector.recovery import Stranded, stranded
+from connector.report import stranded_line
 
 if TYPE_CHECKING:
     from connector.store.runs import RunInfo
@@ -33,10 +32,11 @@ def runs_command(
     store = open_store(config)
     try:
         runs = store.list_runs(limit, by_wall_clock=True)
+        left = stranded(store, now=datetime.now(UTC), holding_lock=False)
     finally:
         store.close()
     if as_json:
-        print(json.dumps([_run_json(r) for r in runs], ensure_ascii=False, indent=2))
+        print(json.dumps([_run_json(r, left) for r in runs], ensure_ascii=False, indent=2))
         return
     if not runs:
         stdout.print("No runs yet (referee sync starts the first).")
@@ -52,6 +52,8 @@ def runs_command(
         for warning in run.warnings:
             stdout.print(f"    warning: {warning.adapter}: {warning.message}", markup=False, highlight=False)
 
+    for unsettled in left:
+        stdout.print(stranded_line(unsettled), highlight=False, markup=False)
 
 def _started(run: RunInfo) -> str:
     if run.wall_started_at is None:
@@ -67,49 +69,8 @@ def _duration(run: RunInfo) -> str:
     return f"{int(minutes)}m {secs:04.1f}s" if minutes else f"{secs:.1f}s"
 
 
-@handle_errors
-def journal_command(
-    config_path: ConfigOption,
-    run: Annotated[str | None, typer.Option("--run", help="Only this run id.")] = None,
-    status: Annotated[ActionStatus | None, typer.Option("--status", help="Only this status.")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n")] = 50,
-    release: Annotated[
-        str | None,
-        typer.Option(
-            "--release",
-            help="Hand an action stuck in 'applying' (its run crashed) back for a retry. "
-            "Check in the CRM first whether it was written.",
-        ),
-    ] = None,
-) -> None:
-    """Show the action journal: what was planned, applied, skipped or failed, and why.
-
-    Example: referee journal -c config.toml --status failed
-    """
-    config = open_config(config_path)
-    store = open_store(config)
-    try:
-        if release is not None:
-            if not store.release_claim(release, now=datetime.now(UTC)):
-                raise UsageError(f'no action "{release}" is in status applying (see --status applying)')
-            stdout.print(f"released {release}: the next run retries it")
-            return
-        entries = store.list_journal(run_id=run, status=status, limit=limit)
-    finally:
-        store.close()
-    table = Table(title="Action journal")
-    for column in ("key", "status", "type", "record", "rule", "message"):
-        table.add_column(column)
-    for entry in entries:
-        action = entry.action
-        table.add_row(
-            action.idempotency_key, entry.status.value, action.type.value, str(action.target), action.rule,
-            entry.message or "",
-        )
-    stdout.print(table)
-
-
-def _run_json(run: RunInfo) -> dict[str, Any]:
+def _run_json(run: RunInfo, left: list[Stranded]) -> dict[str, Any]:
+    unsettled = next((s for s in left if s.run_id == run.run_id), None)
     return {
         "run_id": run.run_id,
         "mode": run.mode,
@@ -123,4 +84,5 @@ def _run_json(run: RunInfo) -> dict[str, Any]:
         "counts": dict(run.counts),
         "error": run.error,
         "warnings": [w.to_json() for w in run.warnings],
+        "unsettled": unsettled.to_json() if unsettled else None,
     }

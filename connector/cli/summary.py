@@ -62,7 +62,8 @@ def is_quiet(report: SyncReport) -> bool:
     written = any(r.status in (ActionStatus.APPLIED, ActionStatus.FAILED) for r in report.results)
     new = any(is_new(report, f) for f in report.findings)
     alarming = any(w.code not in REPEATING_WARNINGS for w in report.warnings)
-    return not (written or new or alarming)
+    unsettled = bool(report.stranded or report.settled or report.interrupted)
+    return not (written or new or alarming or unsettled)
 
 
 def one_line(report: SyncReport) -> str:
@@ -96,6 +97,12 @@ def print_summary(report: SyncReport, console: Console, options: SummaryOptions)
     _print_problem_actions(report, console, options)
     for warning in report.warnings:
         _plain(console, f"Warning: {warning.adapter}: {warning.message}")
+    for settled in report.settled:
+        _plain(console, f"Settled actions left by {settled.sentence()}")
+    for left in report.stranded:
+        from connector.report import stranded_line
+
+        _plain(console, stranded_line(left))
     if report.mode == "dry-run" and report.results:
         _plain(console, "Dry run: nothing was written. Run with --apply (or set apply = true) to write back.")
 

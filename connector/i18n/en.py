@@ -181,6 +181,7 @@ EN: dict[str, str] = {
     "type.reassign": "reassign",
     "type.flag": "flag",
     "type.note": "note",
+    "type.unflag": "tag removed",
     "status.planned": "planned",
     "status.applying": "applying",
     "status.applied": "applied",

@@ -175,6 +175,7 @@ ZH_CN: dict[str, str] = {
     "type.reassign": "重新分配",
     "type.flag": "标记",
     "type.note": "备注",
+    "type.unflag": "移除标签",
     "status.planned": "计划中",
     "status.applying": "写入中",
     "status.applied": "已写入",

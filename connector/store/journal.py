@@ -1,8 +1,11 @@
 """The action journal: one row per idempotency key, so an action is never applied twice.
 
-Life of a row: ``planned`` → ``applying`` (claimed by one run, atomically) → ``applied`` /
-``failed`` / ``skipped``. A ``failed`` row can be planned and claimed again; ``applied`` and
-``skipped`` rows are final, and ``applying`` rows belong to the run that claimed them.
+Life of a row: ``planned`` → ``applying`` (claimed by one run, one call batch at a time,
+atomically) → ``applied`` / ``failed`` / ``skipped`` / ``unknown``. ``failed`` rows and rows
+skipped for a cause that can heal (``connector.domain.HEALABLE_SKIPS``) are planned and claimed
+again; ``applied`` rows and final skips end there. ``applying`` rows belong to the run that
+claimed them and ``unknown`` ones were sent without a clear answer: both are settled only by
+reading the CRM (:mod:`connector.recovery`), never by sending again.
 """
 
 from __future__ import annotations
@@ -12,16 +15,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
-from connector.domain import Action, ActionResult, ActionStatus, ActionType, RecordRef
+from connector.domain import (
+    HEALABLE_SKIPS,
+    Action,
+    ActionResult,
+    ActionStatus,
+    ActionType,
+    RecordRef,
+    SkipCode,
+)
 from connector.store import schema
 from connector.store.base import StoreBase, chunks, upsert
 from rules.snapshot import Reassignment
 
 _journal = schema.journal
 _CLAIMABLE = (ActionStatus.PLANNED.value, ActionStatus.FAILED.value)
-_PLAN_UPDATES = ("run_id", "status", "type", "rule", "target_adapter", "target_module", "target_id", "action")
+_UNSETTLED = (ActionStatus.APPLYING.value, ActionStatus.UNKNOWN.value)
+_PLAN_UPDATES = (
+    "run_id", "status", "type", "rule", "target_adapter", "target_module", "target_id", "action", "code",
+    "after_key",
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,14 @@ class JournalEntry:
     planned_at: datetime
     updated_at: datetime
     applied_at: datetime | None
+    code: SkipCode | None = None
+
+    @property
+    def final(self) -> bool:
+        """Applied, or skipped for good: never planned again."""
+        if self.status is ActionStatus.APPLIED:
+            return True
+        return self.status is ActionStatus.SKIPPED and self.code not in HEALABLE_SKIPS
 
 
 class JournalStore(StoreBase):
@@ -65,83 +88,174 @@ class JournalStore(StoreBase):
                 found.update((key, ActionStatus(status)) for key, status in conn.execute(query))
         return found
 
-    def claim_action(self, key: str, run_id: str, *, now: datetime) -> bool:
-        """Take a planned (or failed) action for ``run_id``; ``False`` if it is not claimable.
+    def journal_entries(self, keys: Sequence[str]) -> dict[str, JournalEntry]:
+        """The journal rows of ``keys`` (unknown keys are absent)."""
+        found: dict[str, JournalEntry] = {}
+        with self._read() as conn:
+            for chunk in chunks(list(dict.fromkeys(keys)), 1_000):
+                for row in conn.execute(select(_journal).where(_journal.c.idempotency_key.in_(chunk))):
+                    found[row.idempotency_key] = _entry(row)
+        return found
 
-        One conditional UPDATE: on PostgreSQL a concurrent claimer waits for the row lock and then
+    def claim_action(self, key: str, run_id: str, *, now: datetime) -> bool:
+        """Take one planned (or failed, or healably skipped) action for ``run_id``."""
+        return key in self.claim_actions([key], run_id, now=now)
+
+    def claim_actions(self, keys: Sequence[str], run_id: str, *, now: datetime) -> set[str]:
+        """Take the claimable ones of ``keys`` for ``run_id`` in one transaction; return those taken.
+
+        One conditional UPDATE: on PostgreSQL a concurrent claimer waits for the row locks and then
         re-checks the status, on SQLite ``BEGIN IMMEDIATE`` serialises writers, so exactly one wins.
         """
-        stmt = (
-            update(_journal)
-            .where(_journal.c.idempotency_key == key, _claimable())
-            .values(status=ActionStatus.APPLYING.value, run_id=run_id, updated_at=now)
-        )
+        taken: set[str] = set()
         with self._write() as conn:
-            return conn.execute(stmt).rowcount == 1
+            for chunk in chunks(list(dict.fromkeys(keys)), 500):
+                claimed = conn.execute(
+                    update(_journal)
+                    .where(_journal.c.idempotency_key.in_(chunk), _claimable())
+                    .values(status=ActionStatus.APPLYING.value, run_id=run_id, updated_at=now)
+                    .returning(_journal.c.idempotency_key)
+                )
+                taken.update(claimed.scalars())
+        return taken
 
     def release_claim(self, key: str, *, now: datetime) -> bool:
-        """Turn an ``applying`` row left by a crashed run into ``failed``, so the next run retries it.
+        """Turn an ``applying``/``unknown`` row into ``failed``, so the next run sends it again.
 
-        Only for an admin who checked the CRM: the crashed run may or may not have written it.
+        Only for an admin who checked the CRM: the run that claimed it may have written it.
         """
         stmt = (
             update(_journal)
-            .where(_journal.c.idempotency_key == key, _journal.c.status == ActionStatus.APPLYING.value)
+            .where(_journal.c.idempotency_key == key, _unsettled())
             .values(status=ActionStatus.FAILED.value, message="claim released by an admin", updated_at=now)
         )
         with self._write() as conn:
             return conn.execute(stmt).rowcount == 1
 
+    def keys_with_prefix(self, prefix: str, *, limit: int = 10) -> list[str]:
+        """Full keys starting with ``prefix`` (``journal --release`` accepts the short form)."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = (
+            select(_journal.c.idempotency_key)
+            .where(_journal.c.idempotency_key.like(escaped + "%", escape="\\"))
+            .order_by(_journal.c.idempotency_key)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return list(conn.execute(query).scalars())
+
     def journal_result(self, run_id: str, result: ActionResult, *, now: datetime) -> None:
-        """Store the outcome of an action (``applied_at`` defaults to ``now`` when applied).
+        """Store the outcome of one action (see :meth:`journal_results`)."""
+        self.journal_results(run_id, [result], now=now)
+
+    def journal_results(self, run_id: str, results: Sequence[ActionResult], *, now: datetime) -> None:
+        """Store the outcomes of one call batch in one transaction (``applied_at`` defaults to ``now``).
 
         An ``applied`` row is final and is never overwritten. An action that was never planned
         (e.g. skipped before planning) gets its row here.
         """
-        applied = result.status is ActionStatus.APPLIED
-        row = _plan_row(run_id, result.action, now) | {
-            "status": result.status.value,
-            "message": result.message,
-            "attempts": 1,
-            "applied_at": (result.applied_at or now) if applied else None,
-        }
+        if not results:
+            return
+        rows = []
+        for result in results:
+            applied = result.status is ActionStatus.APPLIED
+            rows.append(
+                _plan_row(run_id, result.action, now)
+                | {
+                    "status": result.status.value,
+                    "message": result.message,
+                    "attempts": 1,
+                    "applied_at": (result.applied_at or now) if applied else None,
+                    "code": result.code.value if result.code else None,
+                }
+            )
         stmt = upsert(
             self.dialect,
             _journal,
             ("idempotency_key",),
-            update=("run_id", "status", "message", "updated_at", "applied_at"),
+            update=("run_id", "status", "message", "updated_at", "applied_at", "code"),
             extra={"attempts": _journal.c.attempts + 1},
             where=_journal.c.status != ActionStatus.APPLIED.value,
         )
         with self._write() as conn:
-            conn.execute(stmt, row)
+            conn.execute(stmt, rows)
+
+    def settle(self, results: Sequence[ActionResult], *, now: datetime) -> None:
+        """What reading the CRM showed for unsettled rows: ``applied``, or ``planned`` to send again.
+
+        Keeps each row's run id (the run that sent it), so ``journal --run`` still shows it there.
+        """
+        with self._write() as conn:
+            for result in results:
+                applied = result.status is ActionStatus.APPLIED
+                conn.execute(
+                    update(_journal)
+                    .where(_journal.c.idempotency_key == result.action.idempotency_key, _unsettled())
+                    .values(
+                        status=result.status.value,
+                        message=result.message,
+                        updated_at=now,
+                        applied_at=(result.applied_at or now) if applied else None,
+                        code=result.code.value if result.code else None,
+                    )
+                )
+
+    def unsettled(self, run_id: str | None = None) -> list[JournalEntry]:
+        """Rows left ``applying`` or ``unknown`` (all runs, or one), oldest first."""
+        query = select(_journal).where(_unsettled()).order_by(_journal.c.updated_at, _journal.c.idempotency_key)
+        if run_id is not None:
+            query = query.where(_journal.c.run_id == run_id)
+        with self._read() as conn:
+            return [_entry(row) for row in conn.execute(query)]
+
+    def planned_by(self, run_ids: Sequence[str]) -> list[JournalEntry]:
+        """Rows still ``planned`` under one of ``run_ids`` (runs that stopped before sending them),
+        and every row skipped for a cause that can heal (sent again once config or data allow)."""
+        planned = and_(_journal.c.run_id.in_(list(run_ids)), _journal.c.status == ActionStatus.PLANNED.value)
+        query = (
+            select(_journal)
+            .where(or_(planned, _healable()) if run_ids else _healable())
+            .order_by(_journal.c.planned_at, _journal.c.idempotency_key)
+        )
+        with self._read() as conn:
+            return [_entry(row) for row in conn.execute(query)]
+
+    def waiting_followers(self) -> list[tuple[JournalEntry, JournalEntry]]:
+        """Planned rows that explain another action, with that action's row (``after_key``).
+
+        A note whose reassignment was applied by a run that then stopped is sent by a later run,
+        even when no plan asks for it any more (the move ended the finding).
+        """
+        lead = _journal.alias("lead")
+        query = (
+            select(_journal, *[c.label(f"lead_{c.name}") for c in lead.c])
+            .join(lead, lead.c.idempotency_key == _journal.c.after_key)
+            .where(_claimable())
+            .order_by(_journal.c.planned_at, _journal.c.idempotency_key)
+        )
+        out = []
+        with self._read() as conn:
+            for row in conn.execute(query):
+                mapping = row._mapping
+                lead_row = {c.name: mapping[f"lead_{c.name}"] for c in lead.c}
+                out.append((_entry(row), _entry_from(lead_row)))
+        return out
 
     def list_journal(
         self, *, run_id: str | None = None, status: ActionStatus | None = None, limit: int = 100
     ) -> list[JournalEntry]:
         """The most recently updated entries first."""
         query = (
-            select(_journal).order_by(_journal.c.updated_at.desc(), _journal.c.idempotency_key).limit(limit)
+            select(_journal)
+            .order_by(_journal.c.updated_at.desc(), _journal.c.planned_at.desc(), _journal.c.idempotency_key)
+            .limit(limit)
         )
         if run_id is not None:
             query = query.where(_journal.c.run_id == run_id)
         if status is not None:
             query = query.where(_journal.c.status == ActionStatus(status).value)
         with self._read() as conn:
-            return [
-                JournalEntry(
-                    idempotency_key=row.idempotency_key,
-                    run_id=row.run_id,
-                    status=ActionStatus(row.status),
-                    action=Action.model_validate_json(row.action),
-                    message=row.message,
-                    attempts=row.attempts,
-                    planned_at=row.planned_at,
-                    updated_at=row.updated_at,
-                    applied_at=row.applied_at,
-                )
-                for row in conn.execute(query)
-            ]
+            return [_entry(row) for row in conn.execute(query)]
 
     def applied_targets(self, refs: Sequence[RecordRef]) -> set[RecordRef]:
         """Which of ``refs`` crm-referee has written to (an applied action of any type)."""
@@ -192,7 +306,37 @@ class JournalStore(StoreBase):
 
 def _claimable() -> ColumnElement[bool]:
     """Rows a run may (re)take; spelled without IN (...) so it also works in executemany."""
-    return or_(*(_journal.c.status == status for status in _CLAIMABLE))
+    return or_(*(_journal.c.status == status for status in _CLAIMABLE), _healable())
+
+
+def _healable() -> ColumnElement[bool]:
+    return and_(
+        _journal.c.status == ActionStatus.SKIPPED.value,
+        or_(*(_journal.c.code == code.value for code in sorted(HEALABLE_SKIPS))),
+    )
+
+
+def _unsettled() -> ColumnElement[bool]:
+    return or_(*(_journal.c.status == status for status in _UNSETTLED))
+
+
+def _entry(row: Any) -> JournalEntry:
+    return _entry_from(row._mapping)
+
+
+def _entry_from(row: Any) -> JournalEntry:
+    return JournalEntry(
+        idempotency_key=row["idempotency_key"],
+        run_id=row["run_id"],
+        status=ActionStatus(row["status"]),
+        action=Action.model_validate_json(row["action"]),
+        message=row["message"],
+        attempts=row["attempts"],
+        planned_at=row["planned_at"],
+        updated_at=row["updated_at"],
+        applied_at=row["applied_at"],
+        code=SkipCode(row["code"]) if row["code"] else None,
+    )
 
 
 def _plan_row(run_id: str, action: Action, now: datetime) -> dict[str, Any]:
@@ -211,4 +355,6 @@ def _plan_row(run_id: str, action: Action, now: datetime) -> dict[str, Any]:
         "planned_at": now,
         "updated_at": now,
         "applied_at": None,
+        "code": None,
+        "after_key": action.after,
     }

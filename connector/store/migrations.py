@@ -71,6 +71,11 @@ def upgrade_v7(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def upgrade_v8(conn: Connection) -> None:
+    """Skip codes and note-to-action links in the journal (issue 11)."""
+    _add_columns(conn, schema.V8_COLUMNS)
+
+
 MIGRATIONS: list[tuple[int, Migration]] = [
     (1, upgrade_v1),
     (2, upgrade_v2),
@@ -79,6 +84,7 @@ MIGRATIONS: list[tuple[int, Migration]] = [
     (5, upgrade_v5),
     (6, upgrade_v6),
     (7, upgrade_v7),
+    (8, upgrade_v8),
 ]
 
 

@@ -140,6 +140,22 @@ class RunStore(StoreBase):
             if result.rowcount != 1:
                 raise StateError(f'run "{run_id}" is not in the state store (was it started with start_run?)')
 
+    def mark_crashed(self, run_ids: Sequence[str], *, now: datetime) -> None:
+        """Runs recorded ``running`` whose process is gone (killed, crashed): say so in the history."""
+        runs = schema.runs
+        with self._write() as conn:
+            for run_id in run_ids:
+                conn.execute(
+                    update(runs)
+                    .where(runs.c.run_id == run_id, runs.c.status == "running")
+                    .values(
+                        status="crashed",
+                        finished_at=now,
+                        error="the process stopped before the run finished (killed or crashed); "
+                        "a later run found it",
+                    )
+                )
+
     def list_runs(self, limit: int = 20, *, by_wall_clock: bool = False) -> list[RunInfo]:
         """The latest runs first: by evaluation time (``--now``), or by when they really started."""
         runs = schema.runs

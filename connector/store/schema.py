@@ -328,3 +328,16 @@ exemptions = Table(
 )
 
 V7_TABLES: tuple[Table, ...] = (exemptions,)
+
+# --- v8: write-back an admin can trust (issue 11) ------------------------------------------
+# ``code`` says why an action was skipped (``connector.domain.SkipCode``: final ones end its
+# life, the others are retried once config or data allow). ``after_key`` names the action a note
+# explains, so a note whose reassignment landed in a run that then died is still sent later.
+
+journal.append_column(Column("code", String(32)))
+journal.append_column(Column("after_key", String(128)))
+
+V8_COLUMNS: tuple[tuple[Table, str, str], ...] = (
+    (journal, "code", "VARCHAR(32)"),
+    (journal, "after_key", "VARCHAR(128)"),
+)

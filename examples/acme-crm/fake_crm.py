@@ -157,6 +157,10 @@ class AcmeData:
         self.clock = clock
         self.lock = threading.Lock()
         self.requests: list[tuple[str, str]] = []  # (method, path) in arrival order
+        # Fault injection (write-back tests): a write is carried out, then ``on_write(method,
+        # path)`` runs and its answer waits ``write_delay`` seconds (a CRM slower than the client).
+        self.write_delay = 0.0
+        self.on_write: Callable[[str, str], None] | None = None
 
     def now(self) -> str:
         return self.clock().isoformat(timespec="seconds")
@@ -211,8 +215,15 @@ class AcmeHandler(BaseHTTPRequestHandler):
         for verb, pattern, handler in routes:
             match = re.fullmatch(pattern, path)
             if match and verb == method:
+                self._held = method != "GET"
                 with crm.lock:
-                    return handler(query, *match.groups())
+                    handler(query, *match.groups())
+                self._held = False
+                if method != "GET" and crm.on_write is not None:
+                    crm.on_write(method, path)
+                if method != "GET" and crm.write_delay:
+                    time.sleep(crm.write_delay)
+                return self._flush()
         return self._send(404, {"error": {"message": f"no route {method} {url.path}"}})
 
     # -- reads ------------------------------------------------------------------------------------
@@ -297,7 +308,24 @@ class AcmeHandler(BaseHTTPRequestHandler):
             return {}
         return body if isinstance(body, dict) else {}
 
+    _held = False
+    _pending: tuple[int, Any, dict[str, str] | None] | None = None
+
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        self._pending = (status, payload, headers)
+        if not self._held:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending is None:
+            return
+        (status, payload, headers), self._pending = self._pending, None
+        try:
+            self._write(status, payload, headers)
+        except (BrokenPipeError, ConnectionResetError):  # the client timed out or was killed
+            return
+
+    def _write(self, status: int, payload: Any, headers: dict[str, str] | None) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

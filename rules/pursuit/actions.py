@@ -36,11 +36,12 @@ def plan_actions(
     reason = msg("pursuit.reason", count=len(finding.owners), customer=customer, owners=owners)
     actions: list[Action] = []
     for position, (record, ref) in enumerate(zip(records, finding.records, strict=True)):
-        if position in moves:
+        move_key = action_key(ActionType.REASSIGN, ref, finding.keeper, fingerprint) if position in moves else None
+        if move_key is not None:
             actions.append(Action(
                 type=ActionType.REASSIGN, target=ref, new_owner_id=finding.keeper,
                 previous_owner_id=moves[position], reason=reason, rule=rule.name,
-                idempotency_key=action_key(ActionType.REASSIGN, ref, finding.keeper, fingerprint),
+                idempotency_key=move_key,
             ))
         if rule.tag not in record.tags:
             actions.append(Action(
@@ -53,6 +54,7 @@ def plan_actions(
                 text=note_text(finding, ref, moves.get(position), record=record, people=people),
                 reason=reason, rule=rule.name,
                 idempotency_key=action_key(ActionType.NOTE, ref, f"pursuit:{finding.customer}", fingerprint),
+                after=move_key,  # a note that tells of a move is sent only once the move is done
             ))
     return actions
 

@@ -335,6 +335,7 @@ class _Decider:
                 text=self.msg("note.sla", summary=breach.summary, what=what),
                 reason=what,
                 idempotency_key=action_key(ActionType.NOTE, breach.ref, main_key),
+                after=main_key,
             )
         )
 

@@ -121,7 +121,7 @@ def late_actions(contact: LateContact, finding: Finding, flagged: set[tuple[Reco
         actions.append(
             Action(
                 type=ActionType.NOTE, target=contact.ref, rule=rule.name, text=text, reason=what,
-                idempotency_key=action_key(ActionType.NOTE, contact.ref, key),
+                idempotency_key=action_key(ActionType.NOTE, contact.ref, key), after=key,
             )
         )
     return actions

@@ -57,7 +57,7 @@ def _statuses(results) -> dict[tuple[str, str], ActionStatus]:
 
 
 def test_supported_actions_for_jsonl(crm: Path) -> None:
-    assert make_adapter(crm).supported_actions() == frozenset({"reassign", "flag", "note"})
+    assert make_adapter(crm).supported_actions() == frozenset({"reassign", "flag", "note", "unflag"})
 
 
 def test_reassign_flag_and_note_round_trip(crm: Path) -> None:

@@ -86,7 +86,7 @@ def test_pull_reads_every_page_of_every_stream(acme: tuple[Any, WebhookAdapter])
         "Wei",
         "Shenzhen",
     )
-    assert l1001.emails == ("chen.wei@brightoptics.cn",) and l1001.extra == {"source": "website"}
+    assert l1001.emails == ("chen.wei@brightoptics.cn",) and l1001.extra == {"source": "website", "notes": []}
     assert activities["A-2"].kind == "meeting" and activities["A-1"].record == l1001.ref
 
 

@@ -4,7 +4,7 @@ Pages (``https://www.zoho.com/crm/developer/docs/api/v8/<page>``):
 ``change-owner.html`` (≤500 ids, ``ZohoCRM.change_owner.CREATE``; ``related_modules`` entries
 ``{"api_name", "id"}`` — "only one of them valid, the system proceeds with the valid one" — move
 the record's related Tasks, Events and Calls, linked through ``What_Id`` + ``$se_module`` or
-``Who_Id``, to the new owner too; without it they stay), ``add-tags.html`` (≤500 ids;
+``Who_Id``, to the new owner too; without it they stay), ``add-tags.html`` and ``remove-tags.html`` (≤500 ids;
 tag names ≤25 characters without ``<``, ``>`` or commas; at most 10 tags per record,
 ``LIMIT_REACHED`` per record), ``get-tag-list.html`` and ``create-tag.html`` (``GET``/``POST /settings/tags?module=…``, scope
 ``ZohoCRM.settings.tags.{READ|CREATE}``; a new name over 25 characters is ``INVALID_DATA`` with
@@ -12,7 +12,7 @@ tag names ≤25 characters without ``<``, ``>`` or commas; at most 10 tags per r
 ``tags.json``; 201 when all were created, else 400 listing every item), ``add_tags`` of a name
 the module lacks creates it only when the user may create tags (``may_create_tags``), else that
 record's item is ``NOT_ALLOWED`` (the OAS ``Record_Action_Wrapper_Error``), ``update-records.html`` (≤100 records), ``create-notes.html``
-(≤100 notes), ``bulk-read/create-job.html``, ``get-job-details.html``, ``download-result.html``
+(≤100 notes), ``get-related-records.html`` (a record's Notes), ``bulk-read/create-job.html``, ``get-job-details.html``, ``download-result.html``
 (states ADDED → IN PROGRESS → COMPLETED, 200,000 records per page, a ZIP'd CSV with ``Id`` and
 the requested columns), ``notifications/enable.html``, ``update-info.html``, ``disable.html``
 (channels expire after at most 7 days; an unknown channel is ``NOT_SUBSCRIBED``).
@@ -36,7 +36,7 @@ MAX_TAGS_PER_RECORD = 10
 RELATED_MODULES = frozenset({"Tasks", "Events", "Calls"})
 BULK_PAGE = 200_000
 MAX_CHANNEL_LIFE = timedelta(days=7)
-_ACTION = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)/actions/(?P<action>change_owner|add_tags)$")
+_ACTION = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)/actions/(?P<action>change_owner|add_tags|remove_tags)$")
 _RECORD = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)$")
 _JOB = re.compile(r"^/crm/bulk/v8/read/(?P<job>\d+)(?P<result>/result)?$")
 _LOOKUPS = frozenset(
@@ -77,8 +77,8 @@ class ActionsMixin:
 
     def dispatch_action(self, method: str, path: str, query: Mapping[str, str], body: Any) -> Reply | None:
         if method == "POST" and (match := _ACTION.match(path)):
-            handler = self._change_owner if match["action"] == "change_owner" else self._add_tags
-            return handler(match["module"], body or {})
+            handlers = {"change_owner": self._change_owner, "add_tags": self._add_tags, "remove_tags": self._remove_tags}
+            return handlers[match["action"]](match["module"], body or {})
         if path == "/crm/v8/settings/tags" and method in ("GET", "POST"):
             return self._list_tags(query) if method == "GET" else self._create_tags(query, body or {})
         if method == "PUT" and (match := _RECORD.match(path)):
@@ -188,6 +188,20 @@ class ActionsMixin:
             items.append(_item("SUCCESS", "tags updated successfully", {"id": record_id, "tags": merged}))
         return _answer(items)
 
+    def _remove_tags(self, module: str, body: Mapping[str, Any]) -> Reply:
+        """``remove-tags.html``: same body and limits as add_tags, per-record SUCCESS items."""
+        if refused := self._need(f"ZohoCRM.modules.{module.lower()}.WRITE"):
+            return refused
+        ids, tags = body.get("ids") or [], {t.get("name", "") for t in body.get("tags") or []}
+        if len(ids) > MAX_TAG_IDS:
+            return error(400, "LIMIT_EXCEEDED", "Record count exceeded", {"limit": MAX_TAG_IDS})
+        items = []
+        for record_id, raw in self._each(module, ids, items):
+            raw["Tag"] = [t for t in raw.get("Tag") or [] if t["name"] not in tags]
+            self._touch(raw)
+            items.append(_item("SUCCESS", "tags removed successfully", {"id": record_id, "tags": [t["name"] for t in raw["Tag"]]}))
+        return _answer(items)
+
     def _new_tags(self, module: str, names: Sequence[str]) -> list[dict[str, Any]]:
         made = []
         for name in names:
@@ -292,6 +306,29 @@ class ActionsMixin:
             self.notes.append({**note, "id": note_id})
             items.append(_item("SUCCESS", "record added", {"id": note_id}))
         return _answer(items, ok_status=201)
+
+    def record_notes(self, module: str, record_id: str, query: Mapping[str, str]) -> Reply:
+        """A record's Notes related list (``get-related-records.html``): ``fields`` is mandatory,
+        ≤200 per page, 204 when the record has none."""
+        if refused := self._need("ZohoCRM.modules.notes.READ"):
+            return refused
+        if record_id not in self.records.get(module, {}):
+            return error(400, "INVALID_DATA", "the related id given seems to be invalid", {"id": record_id})
+        fields = [f for f in (query.get("fields") or "").split(",") if f]
+        if not fields:
+            return error(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", {"param": "fields"})
+        per_page, page = min(int(query.get("per_page", 200)), 200), int(query.get("page", 1))
+        mine = [
+            n for n in self.notes
+            if str((n.get("Parent_Id") or {}).get("id")) == record_id
+            and ((n.get("Parent_Id") or {}).get("module") or {}).get("api_name") == module
+        ]
+        rows = mine[(page - 1) * per_page : page * per_page]
+        if not rows:
+            return Reply(204)
+        data = [{"id": n["id"], **{f: n.get(f) for f in fields}} for n in rows]
+        info = {"per_page": per_page, "count": len(data), "page": page, "more_records": page * per_page < len(mine)}
+        return Reply.of_json(200, {"data": data, "info": info})
 
     # --- notification channels ------------------------------------------------------------------
 

@@ -60,6 +60,7 @@ _RECORD = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)$")
 _DELETED = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)/deleted$")
 _COUNT = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)/actions/count$")
 _TIMELINE = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)/(?P<id>\d+)/__timeline$")
+_RECORD_NOTES = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)/(?P<id>\d+)/Notes$")
 
 
 @dataclass
@@ -198,6 +199,8 @@ class FakeZohoOrg(ActionsMixin, ServeMixin):
                 return self._deleted(match["module"], query, headers)
             if match := _TIMELINE.match(path):
                 return self._timeline(match["module"], match["id"])
+            if match := _RECORD_NOTES.match(path):
+                return self.record_notes(match["module"], match["id"], query)
             if match := _RECORD.match(path):
                 return self._get_records(match["module"], query, headers)
         return self.dispatch_action(method, path, query, body) or error(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,11 +18,29 @@ from strict_zoho import Reply
 
 
 class ServeMixin:
-    """Expects ``handle(method, url, headers, body)`` and the two base URLs of the org."""
+    """Expects ``handle(method, url, headers, body)`` and the two base URLs of the org.
+
+    Fault injection for the served org (write-back fault tests): :meth:`slow` holds the answer
+    to matching calls back *after* the org has carried them out (a CRM slower than the client's
+    timeout), and ``on_answer`` is called with each handled call before its answer is sent (a
+    test kills the ``referee`` process there, with the write done and its answer not yet out).
+    """
 
     base_url: str
     accounts_url: str
     handle: Callable[[str, str, Mapping[str, str], bytes | None], Reply]
+    on_answer: Callable[[str, str], None] | None = None
+
+    def slow(self, method: str, path: str, seconds: float) -> None:
+        """Answer every later ``method`` call on a path matching ``path`` after ``seconds``."""
+        delays: list[tuple[str, re.Pattern[str], float]] = self.__dict__.setdefault("_delays", [])
+        delays.append((method, re.compile(path), seconds))
+
+    def _delay(self, method: str, url: str) -> float:
+        path = url.split("?", 1)[0]
+        return max(
+            (s for m, p, s in self.__dict__.get("_delays", []) if m == method and p.search(path)), default=0.0
+        )
 
     def install(self, rsps: Any) -> None:
         """Answer every Zoho request a ``responses.RequestsMock`` sees."""
@@ -44,12 +63,20 @@ class ServeMixin:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 reply = org.handle(self.command, org.base_url + self.path, dict(self.headers), body)
-                self.send_response(reply.status)
-                for key, value in reply.headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
+                if org.on_answer is not None:
+                    org.on_answer(self.command, self.path)
+                delay = org._delay(self.command, self.path)
+                if delay:
+                    time.sleep(delay)
+                try:
+                    self.send_response(reply.status)
+                    for key, value in reply.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):  # the client timed out or was killed
+                    return
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 
