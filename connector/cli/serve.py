@@ -43,6 +43,7 @@ def serve_command(
     import uvicorn
 
     from connector.server.app import CONFIG_ENV
+    from connector.server.limits import bounded_protocol
     from connector.server.logs import setup_logging
 
     config = open_config(config_path)
@@ -62,6 +63,8 @@ def serve_command(
         host=host or config.server.host,
         port=port or config.server.port,
         workers=workers,
+        http=bounded_protocol(config.server.max_header_bytes, config.server.max_headers),
+        limit_concurrency=config.server.max_connections,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=30,

@@ -1,0 +1,126 @@
+"""Can this record be stored? Checks run before data reaches the state store or the inbox.
+
+One bad record from a CRM (a NUL byte PostgreSQL refuses, a lone surrogate no encoder takes, a
+1 MB company name, a date that overflows in UTC, a value nested thousands deep) must be reported
+and skipped, not stop a sync or fail the group commit of other webhooks. Pure functions: the
+callers decide whether a problem is a 400 (webhook) or a bad-record warning (sync).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from connector.domain import Record
+from connector.protocol import InboundEvent
+
+MAX_TEXT = 16 * 1024
+"""Characters in one text field (a company name, an e-mail); CRMs cap theirs far lower (Zoho: 255)."""
+MAX_EXTRA = 256 * 1024
+"""Characters of one record's ``extra`` values, all together."""
+MAX_DEPTH = 32
+"""Nesting of ``extra`` values; real CRM payloads nest 3–5 deep."""
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+def text_problem(value: str, limit: int = MAX_TEXT) -> str | None:
+    """Why ``value`` cannot be stored as text, or ``None``."""
+    if "\x00" in value:
+        return "contains a NUL byte"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"is not valid Unicode (a lone surrogate at character {exc.start})"
+    if len(value) > limit:
+        return f"is {len(value):,} characters long (at most {limit:,})"
+    return None
+
+
+def time_problem(value: datetime) -> str | None:
+    try:
+        utc = value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return f"{value.isoformat()} is outside the dates a store can hold"
+    if not MIN_YEAR <= utc.year <= MAX_YEAR:
+        return f"{value.isoformat()} is outside {MIN_YEAR}–{MAX_YEAR}"
+    return None
+
+
+def value_problem(value: Any, depth: int = 0) -> str | None:
+    """Problems in a JSON-like value (``extra``): depth, text, and types JSON cannot hold."""
+    if depth > MAX_DEPTH:
+        return f"nests deeper than {MAX_DEPTH} levels"
+    if isinstance(value, str):
+        return text_problem(value, MAX_EXTRA)
+    if isinstance(value, Mapping):
+        items: Iterable[Any] = [*value.keys(), *value.values()]
+    elif isinstance(value, list | tuple):
+        items = value
+    elif value is None or isinstance(value, bool | int | float):
+        return None
+    else:
+        return f"holds a {type(value).__name__}, which is not JSON"
+    for item in items:
+        problem = value_problem(item, depth + 1)
+        if problem is not None:
+            return problem
+    return None
+
+
+def record_problem(record: Record) -> str | None:
+    """``"field company: contains a NUL byte"``-style reason a record cannot be stored, or ``None``."""
+    for name in type(record).model_fields:
+        value = getattr(record, name)
+        if isinstance(value, str):
+            problem = text_problem(value)
+        elif isinstance(value, tuple):
+            problem = next((p for v in value if isinstance(v, str) and (p := text_problem(v))), None)
+        elif isinstance(value, datetime):
+            problem = time_problem(value)
+        elif name == "extra":
+            problem = value_problem(dict(value))
+            if problem is None and len(repr(value)) > MAX_EXTRA:
+                problem = f"is larger than {MAX_EXTRA:,} characters"
+        else:
+            problem = None
+        if problem is not None:
+            return f"field {name} {problem}"
+    return None
+
+
+def describe(record: Record, problem: str) -> str:
+    """The one line a run warning or a 400 carries: adapter, module, id, field, reason."""
+    shown = record.id if text_problem(record.id, 200) is None else repr(record.id[:60])
+    return f"{record.adapter}: {record.module.value} {shown}: {problem}"
+
+
+def event_problem(event: InboundEvent) -> str | None:
+    """Why a webhook event cannot join the inbox (checked before the group commit), or ``None``."""
+    problem = text_problem(event.event_id, 500)
+    if problem is not None:
+        return f"the event id {problem}"
+    for ref in (*event.record_refs, *event.deleted):
+        problem = text_problem(ref.id, 500)
+        if problem is not None:
+            return f"{ref.module.value} id {problem}"
+    for record in event.records:
+        problem = record_problem(record)
+        if problem is not None:
+            return describe(record, problem)
+    problem = value_problem(dict(event.meta))
+    return None if problem is None else f"the event's metadata {problem}"
+
+
+def split_records(records: Sequence[Record]) -> tuple[list[Record], list[str]]:
+    """The records that can be stored, and one line per record that cannot."""
+    good: list[Record] = []
+    bad: list[str] = []
+    for record in records:
+        problem = record_problem(record)
+        if problem is None:
+            good.append(record)
+        else:
+            bad.append(describe(record, problem) + "; the record was skipped")
+    return good, bad
