@@ -17,7 +17,10 @@ def validate_command(config_path: ConfigOption) -> None:
 
     Example: referee validate -c config.toml
     """
+    from connector.config_state import check_state_url
+
     config = open_config(config_path)
+    check_state_url(config.state_url(), config_path.name)
     for line in describe_config(config):
         stdout.print(line, highlight=False, markup=False)
 
