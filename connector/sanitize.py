@@ -17,6 +17,8 @@ from connector.protocol import InboundEvent
 
 MAX_TEXT = 16 * 1024
 """Characters in one text field (a company name, an e-mail); CRMs cap theirs far lower (Zoho: 255)."""
+MAX_ID = 500
+"""Characters in an id (record, owner, account): ids are primary keys, and index rows are small."""
 MAX_EXTRA = 256 * 1024
 """Characters of one record's ``extra`` values, all together."""
 MAX_DEPTH = 32
@@ -69,14 +71,18 @@ def value_problem(value: Any, depth: int = 0) -> str | None:
     return None
 
 
+_ID_FIELDS = frozenset({"adapter", "id", "owner_id", "co_owner_ids", "account_id"})
+
+
 def record_problem(record: Record) -> str | None:
     """``"field company: contains a NUL byte"``-style reason a record cannot be stored, or ``None``."""
     for name in type(record).model_fields:
         value = getattr(record, name)
+        limit = MAX_ID if name in _ID_FIELDS else MAX_TEXT
         if isinstance(value, str):
-            problem = text_problem(value)
+            problem = text_problem(value, limit)
         elif isinstance(value, tuple):
-            problem = next((p for v in value if isinstance(v, str) and (p := text_problem(v))), None)
+            problem = next((p for v in value if isinstance(v, str) and (p := text_problem(v, limit))), None)
         elif isinstance(value, datetime):
             problem = time_problem(value)
         elif name == "extra":

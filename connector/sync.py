@@ -28,7 +28,8 @@ from connector.errors import ConnectorError
 from connector.findings_log import record_run, with_history
 from connector.identity_index import sync_keys
 from connector.protocol import CrmAdapter
-from connector.run_warnings import RunWarning, drain_warnings
+from connector.run_warnings import MAX_PER_RUN, RunWarning, drain_warnings
+from connector.sanitize import split_records
 from connector.store import Store
 from rules.engine import evaluate
 from rules.snapshot import Plan, Snapshot
@@ -139,9 +140,10 @@ def _pull(
     cursors = {} if options.full else store.get_cursors(name)
     pulled = 0
     for batch in adapter.pull(cursors, full=options.full):
-        if batch.records:
-            refs.extend(r.ref for r in batch.records)
-            changes = store.upsert_records(batch.records, seen_at=options.now)
+        records = _storable(name, batch.records, report)
+        if records:
+            refs.extend(r.ref for r in records)
+            changes = store.upsert_records(records, seen_at=options.now)
             report.counts["owner_changes_seen"] = report.counts.get("owner_changes_seen", 0) + len(changes)
         if batch.activities:
             store.upsert_activities(batch.activities)
@@ -157,6 +159,16 @@ def _pull(
         if progress:
             progress(name, pulled)
     return refs
+
+
+def _storable(name: str, records: Sequence[Record], report: SyncReport) -> list[Record]:
+    """The records the store can hold; each other one is a ``record_rejected`` warning, counted."""
+    good, bad = split_records(records)
+    if bad:
+        report.counts["records_rejected"] = report.counts.get("records_rejected", 0) + len(bad)
+        room = MAX_PER_RUN - len(report.warnings)
+        report.warnings += [RunWarning(name, "record_rejected", line) for line in bad[: max(room, 0)]]
+    return good
 
 
 def confirm_clock_starts(

@@ -24,6 +24,7 @@ from connector.errors import ConnectorError, StateError
 from connector.identity_index import CANDIDATE_FIELDS, CheckVerdict, check, refresh_keys
 from connector.inbox import Claim, EventStatus, Inbox, describe_refs
 from connector.protocol import CrmAdapter, WebhookSource
+from connector.sanitize import split_records
 from connector.server.logs import get_logger
 from connector.server.metrics import Metrics
 from connector.store import Store
@@ -180,6 +181,9 @@ class Worker:
                 records.extend(adapter.fetch_records(event.record_refs))
         if deleted:
             self.store.delete_records(deleted, seen_at=now)
+        records, rejected = split_records(records)  # fetched records were not checked at intake
+        for line in rejected:
+            log.warning("record rejected", extra={"adapter": name, "detail": line})
         if records:
             self.store.upsert_records(records, seen_at=now)
             _refresh_identity(self.store, records, self.config)

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
+
 from adapters.file.atomic import write_atomic
 from adapters.file.config import FileAdapterConfig
 from adapters.file.parse import BadValue, to_activity, to_record, to_user
@@ -20,11 +22,22 @@ from adapters.file.writeback import apply_to_lines
 from connector.domain import Action, ActionResult, ActionStatus, ActionType, Activity, Record, User
 from connector.errors import DataError
 from connector.protocol import PullBatch
+from connector.sanitize import record_problem
 
 MAX_LISTED_ERRORS = 20
 CSV_READ_ONLY = "CSV exports are read-only; export as JSON Lines to write back"
 _WRITABLE = frozenset({ActionType.REASSIGN.value, ActionType.FLAG.value, ActionType.NOTE.value})
 T = TypeVar("T")
+
+
+def _first_problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors(include_input=False, include_url=False)[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg", "invalid"))
+    if isinstance(exc, RecursionError):
+        return "nests too deeply to be a record"
+    return str(exc) or type(exc).__name__
 
 
 def _utcnow() -> datetime:
@@ -107,6 +120,13 @@ class FileAdapter:
                 item = convert(row)
             except BadValue as exc:
                 errors.append(f"{row.file}:{row.line}: {exc}")
+                continue
+            except (ValidationError, ValueError, OverflowError, RecursionError) as exc:
+                errors.append(f"{row.file}:{row.line}: {_first_problem(exc)}")
+                continue
+            problem = record_problem(item) if isinstance(item, Record) else None
+            if problem is not None:
+                errors.append(f"{row.file}:{row.line}: {problem}")
                 continue
             key = identity(item)
             if key in seen:
