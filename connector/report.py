@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from connector.domain import Action, ActionResult, ActionType, Finding, Record, RecordRef
 from connector.sync import SyncReport
@@ -88,15 +89,15 @@ def _jsonable(value: Any) -> Any:
 
 def print_report(report: SyncReport, console: Console) -> None:
     """Human summary: each finding with its evidence, then each action with its status and reason."""
-    console.print(f"[bold]Run {report.run_id}[/bold] ({report.mode})", highlight=False)
+    console.print(f"[bold]Run {escape(report.run_id)}[/bold] ({report.mode})", highlight=False)
     if not report.findings:
         console.print("No conflicts and no missed SLAs found.")
     for finding in report.findings:
-        head = f"[bold]{finding.kind.value.upper()}[/bold] {finding.rule}: " + ", ".join(
+        head = f"[bold]{finding.kind.value.upper()}[/bold] " + escape(f"{finding.rule}: " + ", ".join(
             f"{ref.module}/{ref.id} ({_owner(ref, report.records)})" for ref in finding.records
-        )
+        ))
         if finding.keeper:
-            head += f"; keeper {finding.keeper}"
+            head += escape(f"; keeper {finding.keeper}")
         console.print(head, highlight=False)
         for line in finding.evidence:
             console.print(f"    - {line}", highlight=False, markup=False)

@@ -63,8 +63,8 @@ def check_command(
     for customer in verdict.customers:
         pursued = f"pursued by {', '.join(customer.pursuers)}" if customer.pursued else "not actively pursued"
         stdout.print(f"customer {customer.customer}: owners {', '.join(customer.owners)}; {pursued}; "
-                     f"keeper {customer.keeper or 'none'}")
+                     f"keeper {customer.keeper or 'none'}", markup=False)
         for rec in customer.records:
-            stdout.print(f"  {rec.adapter}/{rec.module}/{rec.id} owned by {rec.owner_id}")
+            stdout.print(f"  {rec.adapter}/{rec.module}/{rec.id} owned by {rec.owner_id}", markup=False)
     for line in verdict.evidence:
-        stdout.print(f"  - {line}", highlight=False)
+        stdout.print(f"  - {line}", highlight=False, markup=False)

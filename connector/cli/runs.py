@@ -87,8 +87,8 @@ def journal_command(
     for entry in entries:
         action = entry.action
         table.add_row(
-            action.idempotency_key, entry.status.value, action.type.value, str(action.target), action.rule,
-            entry.message or "",
+            action.idempotency_key, entry.status.value, action.type.value, escape(str(action.target)),
+            escape(action.rule), escape(entry.message or ""),
         )
     stdout.print(table)
 
