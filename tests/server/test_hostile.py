@@ -197,3 +197,32 @@ def test_one_poisoned_event_among_concurrent_good_ones_fails_alone(
     assert {f"evt-{name}-good-{i}" for i in range(200)} <= stored
     assert f"evt-{name}-bad" not in stored
     assert httpx.get(f"{server.base_url}/healthz", timeout=5).status_code == 200
+
+
+def test_an_older_redelivered_copy_never_overwrites_the_newer_record(server: ServerProcess) -> None:
+    from connector.inbox import EventStatus
+    from tests.server.conftest import wait_for
+
+    newer = lead_event("evt-stale-new", "STALE-1", owner={"id": "u-new"}, updated_at="2026-11-26T10:00:00+08:00")
+    older = lead_event("evt-stale-old", "STALE-1", owner={"id": "u-old"}, updated_at="2026-11-20T10:00:00+08:00")
+
+    def done(event_id: str) -> bool:
+        store = Store(server.state)
+        try:
+            return any(
+                e.event_id == event_id and e.status == EventStatus.DONE for e in Inbox(store).list(limit=5000)
+            )
+        finally:
+            store.close()
+
+    for body, event_id in ((newer, "evt-stale-new"), (older, "evt-stale-old")):
+        response = httpx.post(f"{server.base_url}/webhooks/acme", content=body, headers=signed_headers(body))
+        assert response.status_code == 202
+        wait_for(lambda event_id=event_id: done(event_id), what=event_id)
+
+    store = Store(server.state)
+    try:
+        [record] = [r for r in store.load_records("acme") if r.id == "STALE-1"]
+    finally:
+        store.close()
+    assert record.owner_id == "u-new"
