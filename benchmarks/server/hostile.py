@@ -1,8 +1,9 @@
 """Peak server RSS and the answers under hostile requests to the real ``referee serve`` process.
 
     python benchmarks/server/hostile.py                 # every attack, SQLite in a temp dir
-    python benchmarks/server/hostile.py --only body     # one attack (body, body-chunked, header, headers-10k,
-                                                        # headers-200k, parallel-bodies)
+    python benchmarks/server/hostile.py --only body     # one attack (body, body-chunked,
+                                                        # body-chunked-with-key, parallel-bodies, header,
+                                                        # headers-10k, headers-200k)
 
 Each attack runs against a fresh server (so peaks do not add up) and is sent by a raw-socket
 client that writes as fast as the server reads and stops when the server answers or closes. The
@@ -25,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.server.conftest import ServerProcess, free_port, write_config  # noqa: E402 - as a script
+from tests.server.conftest import API_KEY, ServerProcess, free_port, write_config  # noqa: E402 - as a script
 
 MIB = 1024 * 1024
 
@@ -76,8 +77,10 @@ def body_pieces(total: int, chunked: bool) -> Iterator[bytes]:
         yield b"0\r\n\r\n"
 
 
-def big_body(port: int, chunked: bool = False, size: int = 256 * MIB) -> str:
+def big_body(port: int, chunked: bool = False, size: int = 256 * MIB, key: bool = False) -> str:
     framing = b"Transfer-Encoding: chunked\r\n" if chunked else b"Content-Length: %d\r\n" % size
+    if key:
+        framing += b"Authorization: Bearer " + API_KEY.encode() + b"\r\n"
     head = b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + framing + b"\r\n"
     return send(port, head, body_pieces(size, chunked))
 
@@ -105,6 +108,7 @@ def parallel_bodies(port: int) -> str:
 ATTACKS: dict[str, Callable[[int], str]] = {
     "body": lambda port: big_body(port),
     "body-chunked": lambda port: big_body(port, chunked=True),
+    "body-chunked-with-key": lambda port: big_body(port, chunked=True, key=True),
     "parallel-bodies": parallel_bodies,
     "header": big_header,
     "headers-10k": lambda port: many_headers(port, 10_000),
@@ -113,6 +117,7 @@ ATTACKS: dict[str, Callable[[int], str]] = {
 DESCRIPTIONS = {
     "body": "unauthenticated 256 MiB body to /v1/check (Content-Length)",
     "body-chunked": "unauthenticated 256 MiB body to /v1/check (chunked, no Content-Length)",
+    "body-chunked-with-key": "256 MiB chunked body to /v1/check with a valid API key",
     "parallel-bodies": "4 unauthenticated 128 MiB bodies to /v1/check at once",
     "header": "one 64 MiB header",
     "headers-10k": "10,000 headers",
