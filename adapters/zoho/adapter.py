@@ -272,7 +272,7 @@ class ZohoAdapter:
         try:
             payload = json.loads(body)
             note = parse_notification(payload)
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # UnicodeDecodeError is a ValueError
             raise WebhookRejectedError(
                 "zoho: not a Zoho watch notification (expected JSON with ids)", status=400
             ) from None

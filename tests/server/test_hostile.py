@@ -149,6 +149,18 @@ def test_deeply_nested_signed_body_is_400(server: ServerProcess, depth: int) -> 
     assert "deep" in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"ids": ["\xff\xfe"], "channel_id": "1"}', b"\x00" * 1000],
+    ids=["deep", "not-utf8", "nul-bytes"],
+)
+def test_malformed_zoho_notifications_are_400(server: ServerProcess, body: bytes) -> None:
+    response = httpx.post(f"{server.base_url}/webhooks/zoho", content=body, timeout=10)
+
+    assert response.status_code == 400
+    assert "Zoho watch notification" in response.json()["detail"]
+
+
 def test_deeply_nested_check_body_is_4xx(server: ServerProcess) -> None:
     body = b'{"company": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
 
