@@ -33,6 +33,7 @@ from rules.engine import evaluate
 from rules.snapshot import Snapshot
 
 log = get_logger("worker")
+PRUNE_EVERY_S = 600.0
 
 Clock = Callable[[], datetime]
 RelatedFinder = Callable[[Store, Sequence[Record], Config, datetime], set[RecordRef]]
@@ -74,6 +75,7 @@ class Worker:
         self.holder = holder or f"worker pid {os.getpid()} on {socket.gethostname()}"
         self.related = related or identity_related
         self.settings = config.server.worker
+        self._next_prune = 0.0  # time.monotonic() of the next inbox clean-up
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -90,7 +92,21 @@ class Worker:
                 log.exception("worker error; continuing", extra={"error": f"{type(exc).__name__}: {exc}"})
                 busy = False
             if not busy:
+                self._prune()
                 stop.wait(idle)
+
+    def _prune(self) -> None:
+        """When idle, at most every ten minutes: forget done events older than ``keep_events``."""
+        if time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + PRUNE_EVERY_S
+        try:
+            removed = self.inbox.prune(before=self.clock() - self.config.server.keep_events)
+        except StateError as exc:
+            log.error("inbox clean-up failed; retrying later", extra={"error": str(exc)})
+            return
+        if removed:
+            log.info("inbox pruned", extra={"events": removed})
 
     def process_one(self, stop: threading.Event | None = None) -> bool:
         """Claim and process one due event; ``False`` when the inbox had none."""

@@ -46,7 +46,16 @@ class ServerConfig(ConfigModel):
     max_headers: int = Field(default=100, ge=16, le=1000)
     max_connections: int = Field(default=1000, ge=1, le=100_000)
     """Open connections / requests in flight per server process before new ones get 503."""
+    keep_events: Duration = timedelta(days=7)
+    """Done inbox events (and their raw bodies) older than this are deleted by the worker."""
     worker: WorkerConfig = WorkerConfig()
+
+    @field_validator("keep_events")
+    @classmethod
+    def _keep_long_enough(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=1):
+            raise ValueError('keep_events must be at least 1h (write e.g. "7d")')
+        return value
 
     @field_validator("api_keys")
     @classmethod
