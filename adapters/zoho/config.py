@@ -55,7 +55,7 @@ class ZohoAdapterConfig(ConfigModel):
     fields: dict[str, str] = Field(default_factory=dict)
     conflict_tag: str = "referee-conflict"
     flag_field: str = ""
-    empty_ok: ClassVar[frozenset[str]] = frozenset({"flag_field"})  # "" = no flag field
+    empty_ok: ClassVar[frozenset[str]] = frozenset({"flag_field", "refresh_token"})  # "" = none (yet)
     notes: bool = True
     notify: bool = False
     trigger_workflows: bool = False

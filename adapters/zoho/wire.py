@@ -166,7 +166,7 @@ def to_record(
         elif key == "account_id":
             values[key] = lookup_id(raw.get(api_names[0])) or _text(raw.get(api_names[0]))
         elif key == "assigned_at":
-            values[key] = strict_time(raw, api_names[0], where)
+            values[key] = parse_time(raw.get(api_names[0]))  # a mapped custom field: may hold anything
         else:
             values[key] = _text(raw.get(api_names[0]))
     if module is Module.CONTACTS and "company" not in overrides:
