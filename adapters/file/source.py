@@ -57,6 +57,8 @@ def iter_rows(path: Path, fmt: Format, columns: Mapping[str, str]) -> Iterator[R
 
 def rename(data: Mapping[str, Any], columns: Mapping[str, str]) -> dict[str, Any]:
     """Export keys → canonical names using ``columns`` (canonical = header); other keys stay as they are."""
+    if not columns:
+        return data if isinstance(data, dict) else dict(data)
     by_header = {header: field for field, header in columns.items()}
     out: dict[str, Any] = {}
     for key, value in data.items():

@@ -3,7 +3,7 @@
 Reads live in :mod:`adapters.webhook.reads`, webhook payloads in :mod:`adapters.webhook.inbound`
 and signatures in :mod:`adapters.webhook.signature`; every request goes through
 :class:`adapters.webhook.transport.Transport` (credentials, one retry layer, one refresh after a
-401). This class joins them and carries out write actions.
+401); writes in :mod:`adapters.webhook.writes`. This class joins them.
 """
 
 from __future__ import annotations
@@ -16,22 +16,20 @@ from zoneinfo import ZoneInfo
 import requests
 
 from adapters.webhook.auth import Credentials
-from adapters.webhook.config import WebhookAdapterConfig, WriteEndpoint
+from adapters.webhook.config import WebhookAdapterConfig
 from adapters.webhook.inbound import InboundParser
 from adapters.webhook.reads import Reader
 from adapters.webhook.signature import verify_signature
-from adapters.webhook.templates import action_values, fill_body, fill_path
 from adapters.webhook.transport import Transport
+from adapters.webhook.writes import Writer
 from connector.domain import Action, ActionResult, ActionStatus, Record, RecordRef, User
-from connector.errors import BudgetExhaustedError, CrmApiError, WebhookRejectedError
+from connector.errors import BudgetExhaustedError, WebhookRejectedError
 from connector.http import HttpClient
 from connector.protocol import InboundEvent, PullBatch
 from connector.run_warnings import RunWarning, WarningLog
 
 if TYPE_CHECKING:
     from connector.store import Store
-
-_CHANGED_MEANWHILE = frozenset({409, 412})
 
 
 def _utc_now() -> datetime:
@@ -71,6 +69,7 @@ class WebhookAdapter:
             clock=clock,
             warn=self._warn,
         )
+        self.writer = Writer(name, config.write, self.transport, clock)
         self.parser = (
             InboundParser(name, config.inbound, self.reader.record_mapper) if config.inbound else None
         )
@@ -85,7 +84,7 @@ class WebhookAdapter:
 
     def supported_actions(self) -> frozenset[str]:
         write = self.config.write
-        return frozenset(t for t in ("reassign", "flag", "note") if getattr(write, t) is not None)
+        return frozenset(t for t in ("reassign", "flag", "note") if write.endpoints(t))
 
     def apply(self, actions: Sequence[Action]) -> Sequence[ActionResult]:
         results: list[ActionResult] = []
@@ -158,40 +157,7 @@ class WebhookAdapter:
     # -- writing ----------------------------------------------------------------------------------
 
     def _apply_one(self, action: Action) -> ActionResult:
-        endpoint: WriteEndpoint | None = getattr(self.config.write, action.type.value)
-        if endpoint is None:
-            return ActionResult(
-                action=action,
-                status=ActionStatus.SKIPPED,
-                message=f"{self.name} has no write.{action.type.value} endpoint, so {action.type.value} is "
-                f"not supported (add [adapters.{self.name}.write.{action.type.value}] to enable it)",
-            )
-        values = action_values(action)
-        try:
-            url = self._url(fill_path(endpoint.path, values))
-        except ValueError as exc:
-            return ActionResult(action=action, status=ActionStatus.FAILED, message=str(exc))
-        body = fill_body(endpoint.body, values) if endpoint.body is not None else None
-        label = f"{endpoint.method} {endpoint.path}"
-        try:
-            response = self._send(endpoint.method, url, label, json=body)
-        except BudgetExhaustedError:
-            raise
-        except CrmApiError as exc:  # still 429/5xx or unreachable after the retry layer gave up
-            return ActionResult(action=action, status=ActionStatus.FAILED, message=self._redact(str(exc)))
-        status = response.status_code
-        if 200 <= status < 300:
-            return ActionResult(action=action, status=ActionStatus.APPLIED, applied_at=self.clock())
-        detail = self._error_message(response)
-        if status in _CHANGED_MEANWHILE:
-            return ActionResult(
-                action=action,
-                status=ActionStatus.SKIPPED,
-                message=f"changed meanwhile in {self.name} (HTTP {status}): {detail}",
-            )
-        return ActionResult(
-            action=action, status=ActionStatus.FAILED, message=f"{label} answered HTTP {status}: {detail}"
-        )
+        return self.writer.apply_one(action)
 
     # -- HTTP (shared by reads and writes) -------------------------------------------------------
 

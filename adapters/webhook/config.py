@@ -2,14 +2,14 @@
 
 Field paths are JMESPath expressions (``owner.id``, ``contacts[0].email``, ``'Leads'``); they are
 compiled here so a typo fails when the config loads, not in the middle of a sync. The read side
-lives in :mod:`adapters.webhook.config_read`, credentials in :mod:`adapters.webhook.config_auth`
+lives in :mod:`adapters.webhook.config_read`, writes in :mod:`adapters.webhook.config_write`, credentials in :mod:`adapters.webhook.config_auth`
 and webhooks in :mod:`adapters.webhook.config_inbound`; this module puts them together.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -24,6 +24,7 @@ from adapters.webhook.config_auth import (
 )
 from adapters.webhook.config_inbound import InboundConfig, SignatureConfig
 from adapters.webhook.config_read import Pagination, ReadEndpoint, ReadSection, RecordEndpoint
+from adapters.webhook.config_write import WriteEndpoint, WriteSection
 from adapters.webhook.fieldpath import FieldPath
 from adapters.webhook.vocab import (
     ACTIVITY_FIELDS,
@@ -33,7 +34,6 @@ from adapters.webhook.vocab import (
     USER_FIELDS,
     WRITE_PLACEHOLDERS,
 )
-from adapters.webhook.vocab import check_placeholders as _check_placeholders
 from connector.config_base import ConfigModel, TimeZoneName, check_http_url
 from connector.durations import Duration
 from connector.links import check_record_url
@@ -63,25 +63,6 @@ __all__ = [
     "WriteEndpoint",
     "WriteSection",
 ]
-
-
-class WriteEndpoint(ConfigModel):
-    """One write call; ``{id}``, ``{to}``, ``{from}``, ``{tag}``, ``{text}``, ``{module}`` are filled in."""
-
-    method: Literal["POST", "PUT", "PATCH", "DELETE"] = "POST"
-    path: str
-    body: dict[str, Any] | None = None
-
-    @model_validator(mode="after")
-    def _placeholders_known(self) -> WriteEndpoint:
-        _check_placeholders([self.path, self.body], WRITE_PLACEHOLDERS)
-        return self
-
-
-class WriteSection(ConfigModel):
-    reassign: WriteEndpoint | None = None
-    flag: WriteEndpoint | None = None
-    note: WriteEndpoint | None = None
 
 
 class WebhookAdapterConfig(ConfigModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.webhook.config import ReadEndpoint, WebhookAdapterConfig
+from adapters.webhook.config import ReadEndpoint, WebhookAdapterConfig, WriteEndpoint
 from connector.durations import format_duration
 
 _CONSEQUENCE = {
@@ -38,13 +38,13 @@ def describe(config: WebhookAdapterConfig) -> list[str]:
             f"read record{f' ({single.module})' if single.module else ''}: {single.method} {single.path}"
         )
     for action in ("reassign", "flag", "note"):
-        write = getattr(config.write, action)
-        if write is None:
+        endpoints = config.write.endpoints(action)
+        if not endpoints:
             lines.append(
-                f"write {action}: not supported (no write.{action}); {action} actions are planned as skipped"
+                f"write {action}: not supported (no write.{action}); a dry run lists {action} actions as "
+                f"planned, --apply journals them skipped with that reason"
             )
-        else:
-            lines.append(f"write {action}: {write.method} {write.path}")
+        lines.extend(f"write {action}: {_write_line(e)}" for e in endpoints)
     inbound = config.inbound
     if inbound is None:
         lines.append("inbound webhooks: not configured (changes arrive only by polling with referee sync)")
@@ -104,3 +104,24 @@ def _read_line(endpoint: ReadEndpoint) -> str:
     return (
         f"{endpoint.method} {endpoint.path} ({paging} pagination, {how}{flag}, {len(endpoint.fields)} fields)"
     )
+
+
+def _write_line(endpoint: WriteEndpoint) -> str:
+    """``PUT /Lead/{id} (Leads), reads GET /Lead/{id} first, checks the owner, success: !error``."""
+    parts = [f"{endpoint.method} {endpoint.path}" + (f" ({endpoint.module})" if endpoint.module else "")]
+    if endpoint.current is not None:
+        parts.append(f"reads {endpoint.current.method} {endpoint.current.path} first")
+    if endpoint.tag_lookup is not None:
+        create = " (creates missing tags)" if endpoint.tag_lookup.create else ""
+        parts.append(f"tag ids from {endpoint.tag_lookup.path}{create}")
+    if endpoint.merge is not None:
+        parts.append(f"merges into {endpoint.merge.field}")
+    if endpoint.expect_owner is not None:
+        parts.append("skips when the owner changed")
+    if endpoint.current is not None and endpoint.current.if_match:
+        parts.append("If-Match ETag")
+    if endpoint.success is not None:
+        parts.append(f"success: {endpoint.success}")
+    if endpoint.max_length is not None:
+        parts.append(f"text up to {endpoint.max_length} characters")
+    return ", ".join(parts)

@@ -15,20 +15,11 @@ from typing import Any
 import requests
 
 from adapters.webhook.auth import Credentials
+from adapters.webhook.crm_errors import describe
 from connector.errors import AuthError, CrmApiError
 from connector.http import HttpClient
 
 _MESSAGE_LIMIT = 200
-_MESSAGE_KEYS = (
-    "message",
-    "error_description",
-    "error",
-    "detail",
-    "errors",
-    "msg",
-    "description",
-    "error_info",
-)
 
 
 class Transport:
@@ -41,15 +32,23 @@ class Transport:
         return path if path.startswith(("http://", "https://")) else self.credentials.base_url() + path
 
     def send(
-        self, method: str, url: str, label: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+        self,
+        method: str,
+        url: str,
+        label: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
+        """``headers`` are the call's own (``If-Match``); credentials are added to them."""
         for attempt in (1, 2):
-            headers: dict[str, str] = {}
+            sent: dict[str, str] = dict(headers or {})
             query: dict[str, Any] = {}
-            used = self.credentials.apply(headers, query)
+            used = self.credentials.apply(sent, query)
             query.update(params or {})
             response = self.http.request(
-                method, url, endpoint=label, params=query or None, json=json, headers=headers or None
+                method, url, endpoint=label, params=query or None, json=json, headers=sent or None
             )
             if response.status_code == 401 and attempt == 1 and self.credentials.refresh_after_401(used):
                 continue
@@ -83,9 +82,11 @@ class Transport:
             body = response.json()
         except ValueError:
             body = response.text
-        message = (
-            _find_message(body) or response.headers.get("X-Status-Reason") or response.reason or "no details"
-        )
+        message = describe(body) or response.headers.get("X-Status-Reason") or response.reason or "no details"
+        return self.shorten(message)
+
+    def shorten(self, message: str) -> str:
+        """One line of at most 200 characters, secrets blanked: fit for the journal and ``Error:`` lines."""
         message = " ".join(self.redact(message).split())
         return message if len(message) <= _MESSAGE_LIMIT else message[: _MESSAGE_LIMIT - 1] + "…"
 
@@ -94,17 +95,3 @@ class Transport:
             if secret:
                 message = message.replace(secret, "***")
         return message
-
-
-def _find_message(body: Any) -> str | None:
-    if isinstance(body, str):
-        return body.strip() or None
-    if isinstance(body, list):
-        return "; ".join(m for m in (_find_message(b) for b in body[:3]) if m) or None
-    if isinstance(body, dict):
-        for key in _MESSAGE_KEYS:
-            if key in body:
-                found = _find_message(body[key])
-                if found:
-                    return found
-    return None

@@ -8,7 +8,7 @@ from typing import Any
 PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[A-Za-z0-9_]+)?)\}")
 """``{id}``, ``{cursor}``, and for per-record reads ``{record.id}``, ``{record.<extra field>}``."""
 
-WRITE_PLACEHOLDERS = frozenset({"id", "to", "from", "tag", "text", "module"})
+WRITE_PLACEHOLDERS = frozenset({"id", "to", "from", "tag", "text", "module", "now"})
 READ_PLACEHOLDERS = frozenset({"cursor", "id", "module", "now"})
 RECORD_PLACEHOLDER_PREFIX = "record."
 

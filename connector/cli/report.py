@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.table import Table
 
@@ -193,18 +194,49 @@ def _stats_table(stats: Stats, config: Config) -> None:
         stdout.print(msg("stats.none"), highlight=False)
         return
     since, until = f"{stats.period.since:%Y-%m-%d}", f"{stats.period.until:%Y-%m-%d}"
+    columns = _columns(stats, config)
     for title, rows, total in ((msg("stats.title", since=since, until=until), stats.reps, True),
                                (msg("stats.team_title", since=since, until=until), stats.teams, False)):
         if not rows:
             continue
-        table = Table(title=escape(title), show_footer=False)
-        for column in _columns(stats, config):
-            table.add_column(escape(column), overflow="fold")
-        for figures in rows:
-            table.add_row(*(escape(c) for c in _cells(stats, figures)))
+        cells = [_cells(stats, figures) for figures in rows]
         if total:
-            table.add_row(*(escape(c) for c in _cells(stats, stats.total, msg("stats.all"))), style="bold")
-        stdout.print(table)
+            cells.append(_cells(stats, stats.total, msg("stats.all")))
+        for table in _fitting_tables(escape(title), columns, cells, bold_last=total):
+            stdout.print(table)
+
+
+def _fitting_tables(title: str, columns: list[str], rows: list[list[str]], *, bold_last: bool) -> list[Table]:
+    """One table per rep row when it fits the terminal; else transposed (figures down, reps across).
+
+    Fifteen-odd figures per rep do not fit 80 columns: folding every header into a tower of
+    two-letter lines made the table unreadable, so a narrow terminal gets figures as rows and
+    as many reps per table as fit side by side.
+    """
+    wide = Table(title=title)
+    for column in columns:
+        wide.add_column(escape(column), no_wrap=True, justify="left" if column == columns[0] else "right")
+    for index, row in enumerate(rows):
+        wide.add_row(*(escape(c) for c in row), style="bold" if bold_last and index == len(rows) - 1 else None)
+    natural = sum(max(cell_len(column), *(cell_len(row[i]) for row in rows)) + 3
+                  for i, column in enumerate(columns)) + 1
+    if natural <= stdout.width:
+        return [wide]
+    label_width = max(cell_len(c) for c in columns[1:]) + 3
+    # Names and team lists fold inside their column; the figures themselves must not.
+    rep_width = max(14, *(cell_len(c) for r in rows for c in r[2:])) + 3
+    per_table = max(1, (stdout.width - label_width - 1) // max(rep_width, 1))
+    tables = []
+    for start in range(0, len(rows), per_table):
+        chunk = rows[start:start + per_table]
+        table = Table(title=title if start == 0 else None)
+        table.add_column("", no_wrap=True)
+        for row in chunk:
+            table.add_column(escape(row[0]), justify="right", overflow="fold")
+        for position, label in enumerate(columns[1:], start=1):
+            table.add_row(escape(label), *(escape(row[position]) for row in chunk))
+        tables.append(table)
+    return tables
 
 
 def _stats_csv(stats: Stats, config: Config) -> None:

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
-
-from pydantic import BaseModel
+from typing import Any, Protocol
 
 from connector.domain import (
     Absence,
@@ -24,8 +22,7 @@ from connector.domain import (
     RecordRef,
     User,
 )
-
-M = TypeVar("M", bound=BaseModel)
+from connector.trusted import new_activity, new_record, new_ref
 
 
 # Readers take anything with the columns as attributes: SQLAlchemy rows and plain namedtuples alike.
@@ -110,42 +107,6 @@ RECORD_FIELDS: tuple[str, ...] = (
 _loads = json.JSONDecoder().decode
 
 
-def _trusted_constructor(model: type[M]) -> Callable[[dict[str, Any]], M]:
-    """A builder for ``model`` from a complete dict of trusted field values.
-
-    It does what ``model_construct`` does for a model without aliases, defaults to fill or extra
-    fields, at about a quarter of the cost (``load_records`` builds a million of these). If this
-    pydantic version lays instances out differently, it falls back to ``model_construct``.
-
-    Every instance shares one fields-set (a 20-item set is ~2 KB; a million of them ~2 GB). That
-    is safe because the models are frozen, so pydantic never adds to it in place, and
-    ``model_copy`` copies it before updating. It stays a ``set`` (not a frozenset) because
-    ``model_copy(update=...)`` calls ``.update`` on the copy.
-    """
-    shared_fields_set = set(model.model_fields)
-    new, setattr_ = object.__new__, object.__setattr__
-
-    def build(values: dict[str, Any]) -> M:
-        instance = new(model)
-        setattr_(instance, "__dict__", values)
-        setattr_(instance, "__pydantic_fields_set__", shared_fields_set)
-        setattr_(instance, "__pydantic_extra__", None)
-        setattr_(instance, "__pydantic_private__", None)
-        return instance
-
-    def construct(values: dict[str, Any]) -> M:
-        return model.model_construct(**values)
-
-    sample = {name: None for name in model.model_fields}
-    fast, slow = build(dict(sample)), construct(dict(sample))
-    same = all(
-        getattr(fast, attr, None) == getattr(slow, attr, None)
-        for attr in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
-    )
-    return build if same else construct
-
-
-_new_record = _trusted_constructor(Record)
 
 
 _encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, sort_keys=True, default=str)
@@ -227,7 +188,7 @@ def row_to_record(row: Sequence[Any]) -> Record:
     ) = row
     extra_values = _loads(extra) if extra else {}
     co_owners = tuple(extra_values.pop(CO_OWNERS_KEY, ()))
-    return _new_record(
+    return new_record(
         {
             "adapter": adapter,
             "module": _MODULES[module],
@@ -315,18 +276,16 @@ def activity_to_row(activity: Activity) -> dict[str, Any]:
 
 
 def row_to_activity(row: ActivityRow) -> Activity:
-    record = RecordRef.model_construct(
-        adapter=row.record_adapter, module=_MODULES[row.record_module], id=row.record_id
-    )
-    return Activity.model_construct(
-        id=row.id,
-        adapter=row.adapter,
-        record=record,
-        owner_id=row.owner_id,
-        kind=_KINDS[row.kind],
-        occurred_at=row.occurred_at,
-        completed=bool(row.completed),
-    )
+    record = new_ref({"adapter": row.record_adapter, "module": _MODULES[row.record_module], "id": row.record_id})
+    return new_activity({
+        "id": row.id,
+        "adapter": row.adapter,
+        "record": record,
+        "owner_id": row.owner_id,
+        "kind": _KINDS[row.kind],
+        "occurred_at": row.occurred_at,
+        "completed": bool(row.completed),
+    })
 
 
 def row_to_owner_change(row: OwnerChangeRow) -> OwnerChange:

@@ -24,6 +24,26 @@ like Stripe's event object (``{"id", "object": "event", "type", "created", "data
 https://docs.stripe.com/api/events/object). EspoCRM's own webhooks use another header; the issue
 this fake serves describes a CRM that signs like Stripe, which is what the config must handle.
 
+Writes answer like EspoCRM's REST API too (https://docs.espocrm.com/development/api/crud/):
+
+- ``PUT``/``PATCH {EntityType}/{id}`` updates the attributes sent and answers the whole record;
+  ``modifiedAt``/``modifiedById`` become now and the API key's user. A link-multiple field is
+  replaced as a whole: ``tagsIds`` (a custom ``Tag`` entity linked to leads and contacts, the
+  way EspoCRM stores tags) is the complete new list, and unknown ids are a validation failure
+  (https://docs.espocrm.com/development/api/relationships/ on ``{link}Ids``).
+- ``GET Tag`` lists tags with ``where[0][type]=equals`` filters; ``POST Tag`` creates one and
+  answers it with its new ``id``; ``POST Note`` with ``{"type": "Post", "parentType",
+  "parentId", "post"}`` posts to a record's stream (https://docs.espocrm.com/development/api/stream/).
+- A validation failure is ``400`` with ``X-Status-Reason`` and the body EspoCRM sends,
+  ``{"messageTranslation": {"label": "validationFailure", "data": {"field", "type"}}}``
+  (``application/Espo/Core/Exceptions/BadRequest.php``, ``Error/Body.php``); ``post`` has a
+  ``maxLength`` of 2000 set in the Entity Manager.
+
+Like the signatures, two behaviours are the CRM the issue describes rather than EspoCRM: every
+error body also carries ``"error": true`` and a ``"message"``, and assigning a record to an
+inactive user answers ``200 {"error": true, "message": …}`` and changes nothing (the 200 that
+did nothing, which only a ``success`` expression can catch).
+
 Seeded data, judged at 2026-11-27T10:00:00+08:00 with ``active_within = "30d"``, holds exactly five
 duplicate pursuits; see :func:`seed`. Run it with ``python -m examples.fakes.espo --port 8766``
 (API key ``espo-demo-key``).
@@ -45,6 +65,7 @@ from examples.fakes.base import FakeCrm, Reply, Request, run_forever
 DEFAULT_KEY = "espo-demo-key"
 INTEGRATION_USER = "u-api-referee"
 MAX_SIZE = 200
+POST_MAX_LENGTH = 2000
 ENTITY_TYPES = ("Lead", "Contact")
 
 USERS: list[dict[str, Any]] = [
@@ -81,6 +102,14 @@ USERS: list[dict[str, Any]] = [
         "type": "regular",
     },
     {
+        "id": "u-gone",
+        "userName": "left.company",
+        "name": "Former Rep",
+        "emailAddress": None,
+        "isActive": False,
+        "type": "regular",
+    },
+    {
         "id": INTEGRATION_USER,
         "userName": "crm-referee",
         "name": "crm-referee",
@@ -89,6 +118,11 @@ USERS: list[dict[str, Any]] = [
         "type": "api",
     },
 ]
+
+
+TAGS: dict[str, dict[str, Any]] = {
+    "tag-vip": {"id": "tag-vip", "name": "vip", "createdAt": "2026-01-05 08:00:00"},
+}
 
 
 def _record(
@@ -112,6 +146,8 @@ def _record(
         "createdAt": created,
         "modifiedAt": more.pop("modified", created),
         "modifiedById": owner,
+        "tagsIds": more.pop("tags", []),
+        "tagsNames": {},
         "deleted": False,
         **more,
     }
@@ -136,6 +172,7 @@ def seed() -> tuple[dict[str, dict[str, dict[str, Any]]], list[dict[str, Any]], 
                 "chen.wei@brightoptics.cn",
                 "+86 755 2688 1001",
                 "2026-11-18 01:00:00",
+                tags=["tag-vip"],
             ),
             "L2": _record(
                 "L2",
@@ -241,6 +278,7 @@ def seed() -> tuple[dict[str, dict[str, dict[str, Any]]], list[dict[str, Any]], 
     for entity in records.values():
         for row in entity.values():
             row.pop("deleted")
+            row["tagsNames"] = {t: TAGS[t]["name"] for t in row["tagsIds"]}
     rows = [
         ("a01", "Call", "Lead", "L1", "u-li", "2026-11-24 02:00:00"),
         ("a02", "Call", "Lead", "L2", "u-zhang", "2026-11-26 06:00:00"),
@@ -309,12 +347,19 @@ class EspoCrm(FakeCrm):
         self.api_key = api_key
         self.users = copy.deepcopy(USERS)
         self.records, self.activities, self.notes = seed()
+        self.tags = copy.deepcopy(TAGS)
         self._by_parent: dict[tuple[str, str], list[dict[str, Any]]] | None = None
+        self._serial = 0
         for entity in ENTITY_TYPES:
             self.route("GET", rf"/({entity})", self._list)
             self.route("GET", rf"/({entity})/([\w-]+)", self._one)
+            self.route("PUT", rf"/({entity})/([\w-]+)", self._update)
+            self.route("PATCH", rf"/({entity})/([\w-]+)", self._update)
             self.route("GET", rf"/({entity})/([\w-]+)/stream", self._stream)
         self.route("GET", r"/User", self._users)
+        self.route("GET", r"/Tag", self._tag_list)
+        self.route("POST", r"/Tag", self._tag_create)
+        self.route("POST", r"/Note", self._note_create)
         self.route(
             "GET", r"/Activities/(\w+)/([\w-]+)/(activities|history)/list/(Call|Meeting)", self._activities
         )
@@ -330,6 +375,16 @@ class EspoCrm(FakeCrm):
     def delete(self, entity: str, ident: str) -> None:
         with self.lock:
             self.records[entity].pop(ident)
+
+    def set_owner(self, entity: str, ident: str, owner: str) -> None:
+        """A person reassigns a record in the CRM (tests: the change between plan and write)."""
+        with self.lock:
+            row = self.records[entity][ident]
+            row.update(assignedUserId=owner, assignedUsersIds=[owner], modifiedById=owner)
+
+    def writes(self) -> int:
+        """Requests that could change data (everything but GET)."""
+        return sum(1 for method, _, _ in self.requests if method != "GET")
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -356,11 +411,17 @@ class EspoCrm(FakeCrm):
     def _list(self, request: Request, entity: str) -> Reply:
         with self.lock:
             rows = list(self.records[entity].values())
+        return self._filtered(request, rows)
+
+    def _filtered(self, request: Request, rows: list[dict[str, Any]]) -> Reply:
         for clause in _where(request):
-            attribute, value = clause.get("attribute"), clause.get("value")
-            if clause.get("type") != "greaterThanOrEquals" or attribute is None or value is None:
+            kind, attribute, value = clause.get("type"), clause.get("attribute"), clause.get("value")
+            if kind not in ("greaterThanOrEquals", "equals") or attribute is None or value is None:
                 return Reply(400, None, {"X-Status-Reason": "Bad where clause."})
-            rows = [r for r in rows if r.get(attribute) and _ts(r[attribute]) >= _ts(value)]
+            if kind == "equals":
+                rows = [r for r in rows if str(r.get(attribute)) == value]
+            else:
+                rows = [r for r in rows if r.get(attribute) and _ts(r[attribute]) >= _ts(value)]
         return self._page(request, rows)
 
     def _one(self, request: Request, entity: str, ident: str) -> Reply:
@@ -387,8 +448,82 @@ class EspoCrm(FakeCrm):
         ]
         return self._page(request, rows)
 
+    # -- writes ---------------------------------------------------------------------------------
+
+    def _now(self) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+
+    def _update(self, request: Request, entity: str, ident: str) -> Reply:
+        data = request.json()
+        if not isinstance(data, dict):
+            return _bad_request("Bad payload.")
+        with self.lock:
+            row = self.records[entity].get(ident)
+            if row is None:
+                return self.not_found(request)
+            owner = data.get("assignedUserId")
+            if owner is not None:
+                user = next((u for u in self.users if u["id"] == owner), None)
+                if user is None:
+                    return _validation_failure("assignedUser", "valid")
+                if not user["isActive"]:
+                    message = f"{user['name']} is not active; the assignment was not changed."
+                    return Reply(200, {"error": True, "message": message})
+            if "tagsIds" in data:
+                tags = data["tagsIds"]
+                if not isinstance(tags, list) or any(t not in self.tags for t in tags):
+                    return _validation_failure("tags", "valid")
+                data["tagsNames"] = {t: self.tags[t]["name"] for t in tags}
+            row.update({k: v for k, v in data.items() if k in row and k not in ("id", "createdAt")})
+            row.update(modifiedAt=self._now(), modifiedById=INTEGRATION_USER)
+            return Reply(200, copy.deepcopy(row))
+
+    def _tag_list(self, request: Request) -> Reply:
+        with self.lock:
+            rows = list(self.tags.values())
+        return self._filtered(request, rows)
+
+    def _tag_create(self, request: Request) -> Reply:
+        data = request.json()
+        name = data.get("name") if isinstance(data, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            return _validation_failure("name", "required")
+        if len(name) > 100:
+            return _validation_failure("name", "maxLength")
+        with self.lock:
+            self._serial += 1
+            tag = {"id": f"tag-{self._serial:04d}", "name": name, "createdAt": self._now()}
+            self.tags[tag["id"]] = tag
+        return Reply(200, tag)
+
+    def _note_create(self, request: Request) -> Reply:
+        data = request.json()
+        if not isinstance(data, dict) or data.get("type") != "Post":
+            return _bad_request("Only posts can be created.")
+        parent_type, parent_id, post = data.get("parentType"), data.get("parentId"), data.get("post")
+        if parent_type not in self.records or parent_id not in self.records[parent_type]:
+            return _validation_failure("parent", "valid")
+        if not isinstance(post, str) or not post:
+            return _validation_failure("post", "required")
+        if len(post) > POST_MAX_LENGTH:
+            return _validation_failure("post", "maxLength")
+        with self.lock:
+            self._serial += 1
+            note = {
+                "id": f"n-{self._serial:04d}",
+                "type": "Post",
+                "post": post,
+                "parentType": parent_type,
+                "parentId": parent_id,
+                "createdById": INTEGRATION_USER,
+                "createdAt": self._now(),
+            }
+            self.notes.append(note)
+            self._by_parent = None
+        return Reply(200, note)
+
     def _children(self, scope: str, ident: str) -> list[dict[str, Any]]:
-        """Activities and notes of one record (indexed once: the data is fixed after seeding)."""
+        """Activities and notes of one record (indexed on first use, again after a note is posted)."""
         with self.lock:
             if self._by_parent is None:
                 self._by_parent = {}
@@ -413,6 +548,20 @@ class EspoCrm(FakeCrm):
                 "id": f"n{i}", "type": "Post", "post": "called", "parentType": "Lead", "parentId": ident,
                 "createdById": "u-li", "createdAt": "2026-11-24 02:10:00",
             })
+
+
+def _bad_request(reason: str) -> Reply:
+    return Reply(400, {"error": True, "message": reason}, {"X-Status-Reason": reason})
+
+
+def _validation_failure(field: str, kind: str) -> Reply:
+    """EspoCRM's answer to an invalid field, plus the ``error``/``message`` the issue's CRM adds."""
+    body = {
+        "error": True,
+        "message": f"Validation failure: field {field} is not {kind}.",
+        "messageTranslation": {"label": "validationFailure", "scope": None, "data": {"field": field, "type": kind}},
+    }
+    return Reply(400, body, {"X-Status-Reason": "validationFailure"})
 
 
 def _where(request: Request) -> list[dict[str, str]]:

@@ -22,6 +22,23 @@ It answers like HubSpot's public documentation, strictly:
   ``X-HubSpot-Request-Timestamp`` in ms
   (https://developers.hubspot.com/docs/apps/legacy-apps/authentication/validating-requests).
 
+Writes (https://developers.hubspot.com/docs/api/crm/contacts, …/crm/notes,
+https://knowledge.hubspot.com/properties/property-field-types-in-hubspot):
+
+- ``PATCH /crm/v3/objects/{type}/{id}`` with ``{"properties": {...}}`` answers the object. A
+  multiple-checkbox property holds its values as one ``;``-separated text, and what is sent
+  replaces it; a value that is not one of the property's options, or an owner id that is not an
+  owner, is ``400 {"status": "error", "message": "Property values were not valid: [{…"error":
+  "INVALID_OPTION", "name": …}]", "category": "VALIDATION_ERROR", "errors": [{"message", "code",
+  "context": {"propertyName": [...]}}]}``. ``referee_tags`` is such a property here, with options
+  ``vip`` and ``referee:conflict``.
+- ``POST /crm/v3/objects/{type}/batch/update`` with ``{"inputs": [{"id", "properties"}]}``
+  answers ``200 {"status": "COMPLETE", "results": [...]}``, or ``207`` with ``"numErrors"`` and
+  ``"errors": [{"status": "error", "category": "OBJECT_NOT_FOUND", "message", "context":
+  {"ids": [...]}}]`` for the inputs it could not update: per-item statuses in a 2xx.
+- ``POST /crm/v3/objects/notes`` with ``properties.hs_note_body`` (at most 65,536 characters),
+  ``hs_timestamp`` and ``associations`` (type 202 note→contact, 190 note→company) answers 201.
+
 Seeded: two contacts with the same email owned by two owners who both called them (one pursuit),
 and a company. Run it with ``python -m examples.fakes.hubspot --port 8767``.
 """
@@ -196,6 +213,20 @@ def seed() -> dict[str, dict[str, dict[str, Any]]]:
     return {"contacts": contacts, "companies": companies, "calls": calls, "meetings": meetings}
 
 
+TAG_OPTIONS = ["vip", "referee:conflict"]
+WRITABLE = {
+    "hubspot_owner_id",
+    "referee_tags",
+    "firstname",
+    "lastname",
+    "email",
+    "phone",
+    "city",
+    "company",
+    "name",
+}
+
+
 def _error(status: int, message: str, category: str) -> Reply:
     return Reply(
         status,
@@ -216,6 +247,10 @@ class HubSpot(FakeCrm):
         self.route("POST", r"/crm/v3/objects/(contacts|companies)/search", self._search)
         self.route("GET", r"/crm/v3/objects/(calls|meetings)", self._list)
         self.route("GET", r"/crm/v3/objects/(contacts|companies)/(\d+)", self._one)
+        self.route("PATCH", r"/crm/v3/objects/(contacts|companies)/(\d+)", self._update)
+        self.route("POST", r"/crm/v3/objects/(contacts|companies)/batch/update", self._batch_update)
+        self.route("POST", r"/crm/v3/objects/notes", self._note)
+        self.notes: list[dict[str, Any]] = []
 
     def expire_tokens(self) -> None:
         """Every access token handed out so far stops working (as after 30 minutes)."""
@@ -316,6 +351,145 @@ class HubSpot(FakeCrm):
             return _error(404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND")
         wanted = (request.arg("properties") or "").split(",") if request.arg("properties") else []
         return Reply(200, self._only(kind, row, wanted))
+
+    # -- writes -------------------------------------------------------------------------------------
+
+    def _invalid_properties(self, properties: Any) -> Reply | None:
+        if not isinstance(properties, dict):
+            return _error(400, "Invalid input JSON on line 1", "VALIDATION_ERROR")
+        problems: list[dict[str, Any]] = []
+        for name, value in properties.items():
+            if name == "hubspot_owner_id" and value not in {o["id"] for o in self.owners}:
+                problems.append(
+                    {
+                        "message": f"{value} was not a valid owner id",
+                        "error": "INVALID_OWNER_ID",
+                        "name": name,
+                    }
+                )
+            elif name == "referee_tags":
+                bad = [v for v in str(value or "").split(";") if v and v not in TAG_OPTIONS]
+                if bad:
+                    problems.append(
+                        {
+                            "message": f"{bad[0]} was not one of the allowed options: {TAG_OPTIONS}",
+                            "error": "INVALID_OPTION",
+                            "name": name,
+                        }
+                    )
+            elif name not in WRITABLE:
+                problems.append(
+                    {
+                        "message": f'Property "{name}" does not exist',
+                        "error": "PROPERTY_DOESNT_EXIST",
+                        "name": name,
+                    }
+                )
+        if not problems:
+            return None
+        body = {
+            "status": "error",
+            "message": "Property values were not valid: "
+            + json.dumps([{"isValid": False, **p} for p in problems]),
+            "correlationId": secrets.token_hex(8),
+            "category": "VALIDATION_ERROR",
+            "errors": [
+                {"message": p["message"], "code": p["error"], "context": {"propertyName": [p["name"]]}}
+                for p in problems
+            ],
+        }
+        return Reply(400, body)
+
+    def _apply(self, kind: str, ident: str, properties: dict[str, Any]) -> dict[str, Any] | None:
+        row = self.objects[kind].get(ident)
+        if row is None:
+            return None
+        stamp = self.clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        row["properties"].update(properties, lastmodifieddate=stamp, hs_lastmodifieddate=stamp)
+        row["updatedAt"] = stamp
+        return row
+
+    def _update(self, request: Request, kind: str, ident: str) -> Reply:
+        body = request.json()
+        properties = body.get("properties") if isinstance(body, dict) else None
+        if refused := self._invalid_properties(properties):
+            return refused
+        with self.lock:
+            row = self._apply(kind, ident, properties)  # type: ignore[arg-type]
+        if row is None:
+            return _error(404, "Object not found.  objectId are usually numeric.", "OBJECT_NOT_FOUND")
+        return Reply(200, self._only(kind, row, list(properties)))  # type: ignore[arg-type]
+
+    def _batch_update(self, request: Request, kind: str) -> Reply:
+        body = request.json()
+        inputs = body.get("inputs") if isinstance(body, dict) else None
+        if not isinstance(inputs, list) or not inputs or len(inputs) > 100:
+            return _error(400, "inputs must hold 1 to 100 items", "VALIDATION_ERROR")
+        for item in inputs:
+            if refused := self._invalid_properties(
+                item.get("properties") if isinstance(item, dict) else None
+            ):
+                return refused
+        results, missing = [], []
+        with self.lock:
+            for item in inputs:
+                row = self._apply(kind, str(item.get("id")), item["properties"])
+                if row is None:
+                    missing.append(str(item.get("id")))
+                else:
+                    results.append(self._only(kind, row, list(item["properties"])))
+        answer: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": "2026-11-27T02:00:00.000Z",
+            "completedAt": "2026-11-27T02:00:00.100Z",
+        }
+        if not missing:
+            return Reply(200, answer)
+        answer["numErrors"] = len(missing)
+        answer["errors"] = [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "message": f"Could not get some {kind} objects, they may be deleted or not exist. Check that ids are valid.",
+                "context": {"ids": missing},
+                "errors": [],
+            }
+        ]
+        return Reply(207, answer)
+
+    def _note(self, request: Request) -> Reply:
+        body = request.json()
+        properties = body.get("properties") if isinstance(body, dict) else None
+        if not isinstance(properties, dict) or not properties.get("hs_timestamp"):
+            return _error(400, "hs_timestamp is required", "VALIDATION_ERROR")
+        if len(str(properties.get("hs_note_body") or "")) > 65536:
+            return _error(400, "hs_note_body is longer than 65536 characters", "VALIDATION_ERROR")
+        links = []
+        for assoc in body.get("associations") or []:
+            target = str(assoc.get("to", {}).get("id"))
+            type_ids = {t.get("associationTypeId") for t in assoc.get("types", [])}
+            kind = {202: "contacts", 190: "companies"}.get(next(iter(type_ids), 0))
+            if kind is None or target not in self.objects[kind]:
+                return _error(400, f"invalid association to {target}", "VALIDATION_ERROR")
+            links.append((kind, target))
+        with self.lock:
+            ident = str(90000 + len(self.notes) + 1)
+            note = {
+                "id": ident,
+                "properties": dict(properties),
+                "associations": links,
+                "createdAt": "2026-11-27T02:00:00.000Z",
+                "archived": False,
+            }
+            self.notes.append(note)
+        return Reply(201, {k: v for k, v in note.items() if k != "associations"})
+
+    def writes(self) -> int:
+        """Requests that could change data (not GET, not search, not the token endpoint)."""
+        return sum(
+            1 for m, p, _ in self.requests if m != "GET" and not p.endswith("/search") and "oauth" not in p
+        )
 
     def _only(self, kind: str, row: dict[str, Any], wanted: list[str]) -> dict[str, Any]:
         keep = set(DEFAULTS[kind]) | set(wanted)

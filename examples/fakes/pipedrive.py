@@ -19,6 +19,19 @@ strictly:
   "event": "updated.person"}`` authenticated with HTTP Basic credentials set on the webhook
   (https://pipedrive.readme.io/docs/guide-for-webhooks).
 
+Writes (https://developers.pipedrive.com/docs/api/v1/Leads#updateLead, …/Persons#updatePerson,
+…/LeadLabels, …/Notes#addNote):
+
+- ``GET /v1/leads/{id}`` answers ``{"success": true, "data": lead}``; a missing one is ``404
+  {"success": false, "error": "Lead not found"}``.
+- ``PATCH /v1/leads/{id}`` takes ``owner_id`` (an integer) and ``label_ids`` (the lead's *whole*
+  set of lead-label UUIDs: what is sent replaces what was there); ``PUT /v1/persons/{id}`` takes
+  ``owner_id``. A wrong type or unknown id is ``400 {"success": false, "error": "Validation
+  failed: …", "error_info": …, "data": null, "additional_data": null}``.
+- ``GET /v1/leadLabels`` lists every label; ``POST /v1/leadLabels`` needs ``name`` and ``color``
+  (green, blue, red, yellow, purple, gray).
+- ``POST /v1/notes`` needs ``content`` and one of ``lead_id`` (a UUID) or ``person_id`` (an integer).
+
 Seeded: a person and a lead of one organization worked by two users (one pursuit), an archived
 lead, and a task the integration user logged on another person. Run it with
 ``python -m examples.fakes.pipedrive --port 8768`` (token ``pd-demo-token``).
@@ -200,6 +213,25 @@ class Pipedrive(FakeCrm):
         self.route("GET", r"/persons/(\d+)", self._person)
         self.route("GET", r"/leads", self._leads)
         self.route("GET", r"/activities", self._activities)
+        self.route("GET", r"/leads/([\w-]+)", self._lead)
+        self.route("PATCH", r"/leads/([\w-]+)", self._update_lead)
+        self.route("PUT", r"/persons/(\d+)", self._update_person)
+        self.route(
+            "GET", r"/leadLabels", lambda r: Reply(200, {"success": True, "data": list(self.labels.values())})
+        )
+        self.route("POST", r"/leadLabels", self._add_label)
+        self.route("POST", r"/notes", self._add_note)
+        self.labels: dict[str, dict[str, Any]] = {
+            "f08b42a0-4e75-11ea-9643-03698ef1cfd6": {
+                "id": "f08b42a0-4e75-11ea-9643-03698ef1cfd6",
+                "name": "Hot",
+                "color": "red",
+                "add_time": "2026-01-10T10:00:00.000Z",
+                "update_time": "2026-01-10T10:00:00.000Z",
+            }
+        }
+        self.notes: list[dict[str, Any]] = []
+        self._serial = 0
 
     def authorize(self, request: Request) -> Reply | None:
         if request.arg("api_token") != self.api_token:
@@ -255,11 +287,116 @@ class Pipedrive(FakeCrm):
         )  # token owner
         return self._page(request, rows)
 
+    # -- writes -------------------------------------------------------------------------------------
+
+    def _lead(self, request: Request, ident: str) -> Reply:
+        lead = next((lead for lead in self.leads if lead["id"] == ident), None)
+        if lead is None:
+            return Reply(404, {"success": False, "error": "Lead not found", "data": None})
+        return Reply(200, {"success": True, "data": lead})
+
+    def _owner_error(self, owner: Any) -> Reply | None:
+        if not isinstance(owner, int) or isinstance(owner, bool):
+            return _invalid(f"owner_id: Expected number, received {type(owner).__name__}")
+        if not any(u["id"] == owner for u in self.users):
+            return _invalid(f"owner_id: user {owner} does not exist")
+        return None
+
+    def _update_lead(self, request: Request, ident: str) -> Reply:
+        data = request.json()
+        if not isinstance(data, dict):
+            return _invalid("body: Expected object")
+        with self.lock:
+            lead = next((lead for lead in self.leads if lead["id"] == ident), None)
+            if lead is None:
+                return Reply(404, {"success": False, "error": "Lead not found", "data": None})
+            if "owner_id" in data and (refused := self._owner_error(data["owner_id"])):
+                return refused
+            labels = data.get("label_ids", lead["label_ids"])
+            if not isinstance(labels, list) or any(label not in self.labels for label in labels):
+                return _invalid("label_ids: every id must be an existing lead label")
+            lead.update({k: v for k, v in data.items() if k in ("owner_id", "label_ids", "title")})
+            lead["update_time"] = "2026-11-27T02:00:00.000Z"
+            return Reply(200, {"success": True, "data": lead})
+
+    def _update_person(self, request: Request, ident: str) -> Reply:
+        data = request.json()
+        with self.lock:
+            person = next((p for p in self.persons if p["id"] == int(ident) and p["active_flag"]), None)
+            if person is None:
+                return Reply(404, {"success": False, "error": "Person not found", "errorCode": 404})
+            if not isinstance(data, dict) or "owner_id" not in data:
+                return _invalid("owner_id: Required")
+            if refused := self._owner_error(data["owner_id"]):
+                return refused
+            person["owner_id"] = _owner(data["owner_id"])
+            person["update_time"] = "2026-11-27 02:00:00"
+            return Reply(200, {"success": True, "data": person})
+
+    def _add_label(self, request: Request) -> Reply:
+        data = request.json()
+        if not isinstance(data, dict) or not data.get("name"):
+            return _invalid("name: Required")
+        if data.get("color") not in ("green", "blue", "red", "yellow", "purple", "gray"):
+            return _invalid(
+                "color: Invalid enum value. Expected 'green' | 'blue' | 'red' | 'yellow' | 'purple' | 'gray'"
+            )
+        with self.lock:
+            self._serial += 1
+            label = {
+                "id": f"00000000-0000-4000-8000-{self._serial:012d}",
+                "name": data["name"],
+                "color": data["color"],
+                "add_time": "2026-11-27T02:00:00.000Z",
+                "update_time": "2026-11-27T02:00:00.000Z",
+            }
+            self.labels[label["id"]] = label
+        return Reply(200, {"success": True, "data": label})
+
+    def _add_note(self, request: Request) -> Reply:
+        data = request.json()
+        if not isinstance(data, dict) or not data.get("content"):
+            return _invalid("content: Required")
+        lead_id, person_id = data.get("lead_id"), data.get("person_id")
+        if lead_id is None and person_id is None:
+            return _invalid("One of deal_id, person_id, org_id, lead_id or project_id is required")
+        if person_id is not None and not isinstance(person_id, int):
+            return _invalid(f"person_id: Expected number, received {type(person_id).__name__}")
+        with self.lock:
+            self._serial += 1
+            note = {
+                "id": self._serial,
+                "content": data["content"],
+                "lead_id": lead_id,
+                "person_id": person_id,
+                "user_id": 13,
+                "add_time": "2026-11-27 02:00:00",
+                "active_flag": True,
+            }
+            self.notes.append(note)
+        return Reply(200, {"success": True, "data": note})
+
+    def writes(self) -> int:
+        return sum(1 for method, _, _ in self.requests if method != "GET")
+
     def delete_person(self, ident: int) -> dict[str, Any]:
         with self.lock:
             person = next(p for p in self.persons if p["id"] == ident)
             person["active_flag"] = False
         return person
+
+
+def _invalid(error: str) -> Reply:
+    return Reply(
+        400,
+        {
+            "success": False,
+            "error": f"Validation failed: {error}",
+            "error_info": "Please check developers.pipedrive.com for more information about Pipedrive API.",
+            "data": None,
+            "additional_data": None,
+        },
+    )
 
 
 def webhook(

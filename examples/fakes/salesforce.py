@@ -22,6 +22,19 @@ It answers like Salesforce's public documentation, strictly:
 - Date-times look like ``2026-11-20T09:00:00.000+0000``; Task and Event ``WhoId`` is a Lead
   (``00Q…``) or a Contact (``003…``).
 
+Writes (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_update_fields.htm,
+…/dome_sobject_create.htm, …/intro_rest_conditional_requests.htm):
+
+- ``GET sobjects/{Lead|Contact}/{id}`` sends an ``ETag``; ``PATCH`` of the same URL with fields
+  answers ``204`` with no body, and with ``If-Match`` that no longer matches (someone saved the
+  record since) ``412 [{"errorCode": "PRECONDITION_FAILED", …}]``. A bad ``OwnerId`` is ``400
+  [{"message", "errorCode": "FIELD_INTEGRITY_EXCEPTION", "fields": ["OwnerId"]}]``.
+- ``POST sobjects/{Topic|TopicAssignment|Note}`` creates and answers ``201 {"id", "success": true,
+  "errors": []}``; a second assignment of one topic to one record is ``400 DUPLICATE_VALUE``.
+  Topics (Salesforce's tags, enabled for leads and contacts in Setup) are found by name with
+  SOQL ``SELECT Id, Name FROM Topic WHERE Name = '…'``. A Note's ``Title`` holds 80 characters
+  and its ``Body`` 32,000 (``STRING_TOO_LONG``).
+
 Seeded: a lead and a contact with the same email, owned and called by two users (one pursuit),
 and a Task the integration user created. Run it with ``python -m examples.fakes.salesforce
 --port 8769`` (client ``sf-client-id`` / ``sf-client-secret``).
@@ -30,6 +43,7 @@ and a Task the integration user created. Run it with ``python -m examples.fakes.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import secrets
 from collections.abc import Callable
@@ -45,7 +59,7 @@ API = "/services/data/v60.0"
 BATCH = 2
 _SOQL = re.compile(
     r"SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<object>\w+)"
-    r"(?:\s+WHERE\s+(?P<field>\w+)\s*(?P<op>>=|>)\s*(?P<value>\S+))?"
+    r"(?:\s+WHERE\s+(?P<field>\w+)\s*(?P<op>>=|>|=)\s*(?P<value>'[^']*'|\S+))?"
     r"(?:\s+ORDER\s+BY\s+(?P<order>\w+)(?:\s+ASC)?)?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -175,7 +189,15 @@ def seed() -> dict[str, dict[str, dict[str, Any]]]:
             Subject="crm-referee: check ownership",
         ),
     }
-    return {"User": users, "Lead": leads, "Contact": contacts, "Task": tasks}
+    return {
+        "User": users,
+        "Lead": leads,
+        "Contact": contacts,
+        "Task": tasks,
+        "Topic": {},
+        "TopicAssignment": {},
+        "Note": {},
+    }
 
 
 def _errors(status: int, code: str, message: str) -> Reply:
@@ -197,6 +219,11 @@ class Salesforce(FakeCrm):
         self.route("GET", rf"{API}/query/([\w-]+)", self._more)
         self.route("GET", rf"{API}/sobjects/(Lead|Contact)/deleted/?", self._deleted)
         self.route("GET", rf"{API}/sobjects/(Lead|Contact)/(\w+)", self._one)
+        self.route("PATCH", rf"{API}/sobjects/(Lead|Contact)/(\w+)", self._update)
+        self.route("POST", rf"{API}/sobjects/(Topic|TopicAssignment|Note)/?", self._create)
+        self.meddle: set[str] = set()
+        """Ids a person saves right after we read them (tests: the race If-Match is there for)."""
+        self._serial = 0
 
     def end_sessions(self) -> None:
         with self.lock:
@@ -259,7 +286,10 @@ class Salesforce(FakeCrm):
             head = name.split(".")[0]
             if rows and not any(head in r for r in rows) and head != "Id":
                 return _errors(400, "INVALID_FIELD", f"No such column '{name}' on entity '{obj}'.")
-        if match["field"]:
+        if match["field"] and match["op"] == "=":
+            wanted = match["value"].strip("'")
+            rows = [r for r in rows if str(r.get(match["field"])) == wanted]
+        elif match["field"]:
             since = datetime.fromisoformat(match["value"].replace("Z", "+00:00"))
             strict = match["op"] == ">"
             rows = [
@@ -322,8 +352,103 @@ class Salesforce(FakeCrm):
         )
 
     def _one(self, request: Request, obj: str, ident: str) -> Reply:
-        row = self.objects[obj].get(ident)
-        return Reply(200, row) if row is not None else self.not_found(request)
+        with self.lock:
+            row = self.objects[obj].get(ident)
+            if row is None:
+                return self.not_found(request)
+            answer = Reply(200, dict(row), {"ETag": _etag(row)})
+            if ident in self.meddle:
+                self.meddle.discard(ident)
+                row.update(
+                    SystemModstamp=_stamp(self.clock().isoformat()), LastModifiedById="005000000000BBB"
+                )
+        return answer
+
+    def _update(self, request: Request, obj: str, ident: str) -> Reply:
+        data = request.json()
+        with self.lock:
+            row = self.objects[obj].get(ident)
+            if row is None:
+                return self.not_found(request)
+            expected = request.header("If-Match")
+            if expected is not None and expected != _etag(row):
+                return _errors(
+                    412, "PRECONDITION_FAILED", "The record was modified since the ETag was issued."
+                )
+            if not isinstance(data, dict):
+                return _errors(400, "JSON_PARSER_ERROR", "The request body is not a JSON object.")
+            owner = data.get("OwnerId")
+            if owner is not None and owner not in self.objects["User"]:
+                return Reply(
+                    400,
+                    [
+                        {
+                            "message": f"Owner ID: id value of incorrect type: {owner}",
+                            "errorCode": "FIELD_INTEGRITY_EXCEPTION",
+                            "fields": ["OwnerId"],
+                        }
+                    ],
+                )
+            unknown = [k for k in data if k not in row]
+            if unknown:
+                return _errors(
+                    400, "INVALID_FIELD", f"No such column '{unknown[0]}' on sobject of type {obj}"
+                )
+            row.update(data)
+            row.update(SystemModstamp=_stamp(self.clock().isoformat()), LastModifiedById=INTEGRATION_USER)
+        return Reply(204)
+
+    def _create(self, request: Request, obj: str) -> Reply:
+        data = request.json()
+        if not isinstance(data, dict):
+            return _errors(400, "JSON_PARSER_ERROR", "The request body is not a JSON object.")
+        with self.lock:
+            if obj == "TopicAssignment":
+                if data.get("TopicId") not in self.objects["Topic"]:
+                    return _errors(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+                if any(
+                    a["TopicId"] == data["TopicId"] and a["EntityId"] == data.get("EntityId")
+                    for a in self.objects["TopicAssignment"].values()
+                ):
+                    return Reply(
+                        400,
+                        [
+                            {
+                                "message": "duplicate value found: TopicId duplicates value on record",
+                                "errorCode": "DUPLICATE_VALUE",
+                                "fields": [],
+                            }
+                        ],
+                    )
+            if obj == "Note":
+                for field, limit in (("Title", 80), ("Body", 32000)):
+                    if len(str(data.get(field) or "")) > limit:
+                        return Reply(
+                            400,
+                            [
+                                {
+                                    "message": f"{field}: data value too large (max length={limit})",
+                                    "errorCode": "STRING_TOO_LONG",
+                                    "fields": [field],
+                                }
+                            ],
+                        )
+            prefix = {"Topic": "0TO", "TopicAssignment": "0FT", "Note": "002"}[obj]
+            self._serial += 1
+            ident = f"{prefix}{self._serial:012d}"
+            self.objects[obj][ident] = {"attributes": {"type": obj}, "Id": ident, **data}
+        return Reply(201, {"id": ident, "success": True, "errors": []})
+
+    def writes(self) -> int:
+        """Requests that could change data (not GET, not the token endpoint)."""
+        return sum(1 for method, path, _ in self.requests if method != "GET" and "oauth2" not in path)
+
+
+def _etag(row: dict[str, Any]) -> str:
+    digest = hashlib.sha256(
+        f"{row['Id']}{row.get('SystemModstamp')}{row.get('OwnerId')}".encode()
+    ).hexdigest()
+    return f'"{digest[:32]}--gzip"'
 
 
 def main() -> None:

@@ -138,3 +138,21 @@ def test_stats_cli_formats(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert table.returncode == 0 and "Per rep" in table.stdout and "Per team" in table.stdout
     bad = run_referee("stats", "-c", str(config), "--since", "last week")
     assert bad.returncode == 2 and bad.stderr.startswith("Error:") and "Traceback" not in bad.stderr
+
+
+@pytest.mark.e2e
+def test_stats_table_stays_readable_in_80_columns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Fifteen figures per rep do not fit 80 columns: the table turns (figures down, reps across)."""
+    config = demo_copy(tmp_path)
+    assert run_referee("sync", "-c", str(config), "--now", DEMO_NOW).returncode == 0
+    narrow = run_referee("stats", "-c", str(config), "--now", DEMO_NOW, env={"COLUMNS": "80"})
+    assert narrow.returncode == 0, narrow.stderr
+    lines = narrow.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    figures = [line for line in lines if line.startswith("│ p90 h ")]
+    # One row of p90 figures per block of reps, and every rep's figure readable on it.
+    assert figures and all("│" in line for line in figures)
+    assert "Emily Smith" in narrow.stdout and "赵磊 Zhao Lei" in narrow.stdout
+    wide = run_referee("stats", "-c", str(config), "--now", DEMO_NOW, env={"COLUMNS": "250"})
+    header = next(line for line in wide.stdout.splitlines() if "p90 h" in line)
+    assert "median h" in header and "to pool" in header  # one row per rep when it fits

@@ -55,8 +55,11 @@ def test_describe_lists_capabilities_without_secrets(monkeypatch: pytest.MonkeyP
 def test_describe_reports_unsupported_writes() -> None:
     config = make_config(write={"flag": None, "reassign": None})
     lines = describe(config)
-    assert "write flag: not supported (no write.flag); flag actions are planned as skipped" in lines
-    assert "write note: not supported (no write.note); note actions are planned as skipped" in lines
+    assert (
+        "write flag: not supported (no write.flag); a dry run lists flag actions as planned, "
+        "--apply journals them skipped with that reason"
+    ) in lines
+    assert any(line.startswith("write note: not supported (no write.note)") for line in lines)
     assert any(line.startswith("read activities: not configured") for line in lines)
     assert lines[-1].startswith("inbound webhooks: not configured")
 
@@ -95,6 +98,38 @@ def test_describe_reports_unsupported_writes() -> None:
         ),
         pytest.param(
             {"read": {"records": {"fields": {"id": None}}}}, "fields.id is required", id="id-required"
+        ),
+        pytest.param(
+            {
+                "write": {
+                    "flag": {
+                        "path": "/leads/{id}",
+                        "merge": {"field": "tags", "current": "tags", "add": "{tag}"},
+                    }
+                }
+            },
+            r"merge works on the record as it is now, so add current = \{ path",
+            id="merge-needs-current",
+        ),
+        pytest.param(
+            {"write": {"flag": {"path": "/leads/{id}", "body": {"t": "{tag_id}"}}}},
+            r"unknown placeholder \{tag_id\}",
+            id="tag-id-needs-lookup",
+        ),
+        pytest.param(
+            {"write": {"flag": {"path": "/l/{id}", "current": {"path": "/l/{id}"}, "drop": ["id"]}}},
+            "drop leaves keys out of the whole record, so it needs whole = true",
+            id="drop-needs-whole",
+        ),
+        pytest.param(
+            {"write": {"note": [{"path": "/n", "module": "Leads"}, {"path": "/m", "module": "Leads"}]}},
+            "write.note has two endpoints for module Leads",
+            id="one-endpoint-per-module",
+        ),
+        pytest.param(
+            {"write": {"note": {"path": "/n", "success": "status =="}}},
+            "is not a valid field path",
+            id="success-path",
         ),
         pytest.param(
             {"read": {"users": {"path": "/u", "fields": {"id": "id", "phone": "p"}}}},
@@ -142,41 +177,92 @@ def test_loader_errors_never_show_secrets(tmp_path: Path) -> None:
     ("read", "message"),
     [
         pytest.param(
-            {"activities": {"for_each": "records", "path": "/a", "fields": {"id": "id", "occurred_at": "at"}}},
+            {
+                "activities": {
+                    "for_each": "records",
+                    "path": "/a",
+                    "fields": {"id": "id", "occurred_at": "at"},
+                }
+            },
             r"needs \{record.id\}",
             id="fan-out-needs-a-record-field",
         ),
         pytest.param(
-            {"activities": {"path": "/leads/{record.id}/calls", "fields": {"id": "id", "record_id": "r", "occurred_at": "at"}}},
+            {
+                "activities": {
+                    "path": "/leads/{record.id}/calls",
+                    "fields": {"id": "id", "record_id": "r", "occurred_at": "at"},
+                }
+            },
             r"unknown placeholder \{record.id\}",
             id="record-field-needs-for-each",
         ),
         pytest.param(
-            {"activities": {"for_each": "records", "path": "/l/{record.id}", "params": {"since": "{cursor}"}, "fields": {"id": "id", "occurred_at": "at"}}},
+            {
+                "activities": {
+                    "for_each": "records",
+                    "path": "/l/{record.id}",
+                    "params": {"since": "{cursor}"},
+                    "fields": {"id": "id", "occurred_at": "at"},
+                }
+            },
             "drop {cursor} and cursor_field",
             id="fan-out-reads-whole-lists",
         ),
         pytest.param(
-            {"activities": {"for_each": "records", "path": "/l/{record.id}", "concurrency": 64, "fields": {"id": "id", "occurred_at": "at"}}},
+            {
+                "activities": {
+                    "for_each": "records",
+                    "path": "/l/{record.id}",
+                    "concurrency": 64,
+                    "fields": {"id": "id", "occurred_at": "at"},
+                }
+            },
             "less than or equal to 16",
             id="concurrency-bounded",
         ),
-        pytest.param({"records": [{"path": "/a", "fields": {"id": "id"}}, {"path": "/b", "fields": {"id": "id"}}]}, "need a name each", id="streams-need-names"),
         pytest.param(
-            {"records": [{"name": "a", "module": "Leads", "path": "/a", "fields": {"id": "id"}}, {"name": "a", "module": "Contacts", "path": "/b", "fields": {"id": "id"}}]},
+            {"records": [{"path": "/a", "fields": {"id": "id"}}, {"path": "/b", "fields": {"id": "id"}}]},
+            "need a name each",
+            id="streams-need-names",
+        ),
+        pytest.param(
+            {
+                "records": [
+                    {"name": "a", "module": "Leads", "path": "/a", "fields": {"id": "id"}},
+                    {"name": "a", "module": "Contacts", "path": "/b", "fields": {"id": "id"}},
+                ]
+            },
             'two streams are named "a"',
             id="stream-names-unique",
         ),
         pytest.param(
-            {"records": [{"name": "a", "module": "Leads", "path": "/a", "fields": {"id": "id"}}, {"name": "b", "module": "Leads", "path": "/b", "fields": {"id": "id"}}]},
+            {
+                "records": [
+                    {"name": "a", "module": "Leads", "path": "/a", "fields": {"id": "id"}},
+                    {"name": "b", "module": "Leads", "path": "/b", "fields": {"id": "id"}},
+                ]
+            },
             'module "Leads" appears twice',
             id="one-endpoint-per-module",
         ),
-        pytest.param({"records": {"pagination": {"style": "cursor", "param": "a", "next": "n", "location": "body"}}}, 'needs method = "POST"', id="body-paging-needs-post"),
+        pytest.param(
+            {"records": {"pagination": {"style": "cursor", "param": "a", "next": "n", "location": "body"}}},
+            'needs method = "POST"',
+            id="body-paging-needs-post",
+        ),
         pytest.param({"records": {"items": []}}, "items is an empty list", id="items-list"),
         pytest.param({"records": {"owners": "some"}}, "Input should be 'first' or 'all'", id="owners"),
-        pytest.param({"users": {"path": "/u", "fields": {"id": "id"}, "deleted": "gone"}}, "deleted does not apply to users", id="deleted-on-users"),
-        pytest.param({"records": {"initial_cursor": "0", "lookback": "1d"}}, "initial_cursor or lookback, not both", id="initial-cursor"),
+        pytest.param(
+            {"users": {"path": "/u", "fields": {"id": "id"}, "deleted": "gone"}},
+            "deleted does not apply to users",
+            id="deleted-on-users",
+        ),
+        pytest.param(
+            {"records": {"initial_cursor": "0", "lookback": "1d"}},
+            "initial_cursor or lookback, not both",
+            id="initial-cursor",
+        ),
         pytest.param({"records": {"sample": "{not json"}}, "sample is not valid JSON", id="sample-json"),
         pytest.param({"records": {"sample": "[1, 2]"}}, "sample must be one JSON object", id="sample-object"),
         pytest.param(
@@ -202,9 +288,19 @@ def test_a_sample_that_maps_cleanly_is_accepted() -> None:
 
 
 def test_every_example_config_loads_and_describes_itself(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("ACME_TOKEN", "ACME_WEBHOOK_SECRET", "ESPO_API_KEY", "ESPO_WEBHOOK_SECRET", "HUBSPOT_CLIENT_ID",
-                 "HUBSPOT_CLIENT_SECRET", "HUBSPOT_REFRESH_TOKEN", "PIPEDRIVE_API_TOKEN",
-                 "PIPEDRIVE_WEBHOOK_CREDENTIALS", "SF_CLIENT_ID", "SF_CLIENT_SECRET"):
+    for name in (
+        "ACME_TOKEN",
+        "ACME_WEBHOOK_SECRET",
+        "ESPO_API_KEY",
+        "ESPO_WEBHOOK_SECRET",
+        "HUBSPOT_CLIENT_ID",
+        "HUBSPOT_CLIENT_SECRET",
+        "HUBSPOT_REFRESH_TOKEN",
+        "PIPEDRIVE_API_TOKEN",
+        "PIPEDRIVE_WEBHOOK_CREDENTIALS",
+        "SF_CLIENT_ID",
+        "SF_CLIENT_SECRET",
+    ):
         monkeypatch.setenv(name, f"value-of-{name}")
     for path in sorted((ROOT / "examples").glob("*/config.toml")):
         config = load_config(path)

@@ -299,3 +299,57 @@ def test_budget_exhaustion_fails_the_rest_without_calls(
     results = adapter.apply([an_action(), an_action(record_id="L-2"), an_action(record_id="L-3")])
     assert [r.status for r in results] == [ActionStatus.APPLIED, ActionStatus.FAILED, ActionStatus.FAILED]
     assert "budget of 1 API calls" in results[2].message
+
+
+# -- honest success and CRM error bodies ------------------------------------------------------------
+
+
+def test_a_200_with_an_error_body_fails_with_the_crm_words_and_no_secret(
+    make_adapter: Callable[..., Any], crm_http: responses.RequestsMock
+) -> None:
+    crm_http.patch(LEAD_1, status=200, json={"error": True, "message": f"token {TOKEN} may not assign"})
+    adapter = make_adapter(write={"reassign": {"success": "!error"}})
+    [result] = adapter.apply([an_action()])
+    assert result.status is ActionStatus.FAILED and result.applied_at is None
+    assert result.message == (
+        "PATCH /leads/{id} answered 200 but did not do it (success = !error is not true): token *** may not assign"
+    )
+
+
+def test_a_message_path_points_at_the_crm_words_and_bulk_items_are_judged(
+    make_adapter: Callable[..., Any], crm_http: responses.RequestsMock
+) -> None:
+    answer = {
+        "data": [{"code": "SUCCESS"}, {"code": "INVALID_DATA", "details": {"why": "owner is inactive"}}]
+    }
+    crm_http.patch(LEAD_1, status=200, json=answer)
+    adapter = make_adapter(
+        write={
+            "reassign": {
+                "success": "data && !(data[?code != 'SUCCESS'])",
+                "message": "data[?code != 'SUCCESS'].details.why | [0]",
+            }
+        }
+    )
+    [result] = adapter.apply([an_action()])
+    assert result.status is ActionStatus.FAILED and result.message.endswith(": owner is inactive")
+
+
+def test_field_errors_in_a_4xx_are_named(
+    make_adapter: Callable[..., Any], crm_http: responses.RequestsMock
+) -> None:
+    crm_http.patch(
+        LEAD_1,
+        status=400,
+        json=[
+            {
+                "message": "Owner ID: owner cannot be inactive",
+                "errorCode": "INACTIVE_OWNER_OR_USER",
+                "fields": ["OwnerId"],
+            }
+        ],
+    )
+    [result] = make_adapter().apply([an_action()])
+    assert result.message == (
+        "PATCH /leads/{id} answered HTTP 400: Owner ID: owner cannot be inactive (field OwnerId: INACTIVE_OWNER_OR_USER)"
+    )
