@@ -22,7 +22,6 @@ from adapters.file.writeback import apply_to_lines
 from connector.domain import Action, ActionResult, ActionStatus, ActionType, Activity, Record, User
 from connector.errors import DataError
 from connector.protocol import PullBatch
-from connector.sanitize import record_problem
 
 MAX_LISTED_ERRORS = 20
 CSV_READ_ONLY = "CSV exports are read-only; export as JSON Lines to write back"
@@ -123,10 +122,6 @@ class FileAdapter:
                 continue
             except (ValidationError, ValueError, OverflowError, RecursionError) as exc:
                 errors.append(f"{row.file}:{row.line}: {_first_problem(exc)}")
-                continue
-            problem = record_problem(item) if isinstance(item, Record) else None
-            if problem is not None:
-                errors.append(f"{row.file}:{row.line}: {problem}")
                 continue
             key = identity(item)
             if key in seen:

@@ -82,3 +82,31 @@ def test_records_no_store_can_hold_are_reported_and_skipped(crm_with_bad_records
         store.close()
     good = set(server.crm.leads) - set(BAD)
     assert stored == good
+
+
+def test_an_export_with_invalid_utf8_or_deep_lines_lists_them_without_a_traceback(demo_config: Path) -> None:
+    records = demo_config.parent / "demo-crm" / "records.jsonl"
+    with records.open("ab") as handle:
+        handle.write(b'{"id": "L-BAD-1", "module": "Leads", "company": "\xff\xfe"}\n')
+        handle.write(b'{"id": "L-BAD-2", "module": "Leads", "extra": ' + b"[" * 10_000 + b"]" * 10_000 + b"}\n")
+
+    result = run_referee("plan", "-c", str(demo_config), "--now", DEMO_NOW)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: 2 bad line(s) in the export")
+    assert "records.jsonl:" in result.stderr and "not UTF-8" in result.stderr and "nests too deeply" in result.stderr
+
+
+def test_an_export_record_with_a_lone_surrogate_is_skipped_and_the_run_goes_on(demo_config: Path) -> None:
+    records = demo_config.parent / "demo-crm" / "records.jsonl"
+    with records.open("a", encoding="utf-8") as handle:
+        handle.write('{"id": "L-SURR", "module": "Leads", "company": "Acme \\ud800"}\n')
+
+    result = run_referee("plan", "-c", str(demo_config), "--now", DEMO_NOW, "--format", "json")
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["counts"]["records_rejected"] == 1
+    [warning] = [w for w in report["warnings"] if w["code"] == "record_rejected"]
+    assert warning["message"].startswith("demo: Leads L-SURR: field company is not valid Unicode")
