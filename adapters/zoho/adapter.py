@@ -22,6 +22,7 @@ from adapters.zoho.bulk import BulkReader
 from adapters.zoho.client import COUNT_SCOPES, ZohoClient
 from adapters.zoho.config import ZohoAdapterConfig
 from adapters.zoho.faults import response_classifier
+from adapters.zoho.tags import TagCatalog
 from adapters.zoho.timeline import TimelineLookup
 from adapters.zoho.unavailability import AbsenceFeed
 from adapters.zoho.watch import load_channel, maintain_channel
@@ -36,8 +37,18 @@ from adapters.zoho.wire import (
     to_user,
 )
 from adapters.zoho.writes import SUPPORTED, Writer
-from connector.domain import Action, ActionResult, Activity, Module, Record, RecordRef, User, stable_hash
-from connector.errors import ConfigError, WebhookRejectedError
+from connector.domain import (
+    Action,
+    ActionResult,
+    ActionStatus,
+    Activity,
+    Module,
+    Record,
+    RecordRef,
+    User,
+    stable_hash,
+)
+from connector.errors import ConfigError, ConnectorError, WebhookRejectedError
 from connector.http import CallBudget, HttpClient
 from connector.protocol import InboundEvent, PullBatch
 from connector.run_warnings import RunWarning, WarningLog
@@ -95,6 +106,8 @@ class ZohoAdapter:
         self._integration_user_known = False
         self.warnings = WarningLog(name)
         self._can_count = True
+        self._apply_stop: ConnectorError | None = None
+        self.tags = TagCatalog(name, self.client, store, self.warnings, clock)
         self.timeline = TimelineLookup(
             name, self.client, store, self.http.budget, config.timeline_lookups, self.warnings
         )
@@ -261,7 +274,20 @@ class ZohoAdapter:
     # --- write -----------------------------------------------------------------------------
 
     def apply(self, actions: Sequence[Action]) -> Sequence[ActionResult]:
-        return Writer(self.client, self.config, self.clock).apply(actions)
+        writer = Writer(self.client, self.config, self.clock, tags=self.tags)
+        results = writer.apply(actions)
+        if writer.stopped_by is not None and self._apply_stop is None:
+            self._apply_stop = writer.stopped_by
+            left = sum(1 for r in results if r.status is ActionStatus.PLANNED)
+            self.warnings.add(
+                "apply_stopped",
+                f"write-back stopped: {writer.stopped_by}; {left} action(s) stay planned for the next run",
+            )
+        return results
+
+    def apply_stopped(self) -> ConnectorError | None:
+        """Why write-back stopped early this run (credits or budget used up), for the exit status."""
+        return self._apply_stop
 
     # --- webhooks --------------------------------------------------------------------------
 

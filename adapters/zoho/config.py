@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
+from adapters.zoho.related import DEFAULT_MOVE_RELATED, RelatedModule
 from connector.config_base import ConfigModel, check_http_url
 from connector.domain import Module
 from connector.durations import Duration
@@ -58,6 +59,8 @@ class ZohoAdapterConfig(ConfigModel):
     empty_ok: ClassVar[frozenset[str]] = frozenset({"flag_field", "refresh_token"})  # "" = none (yet)
     notes: bool = True
     notify: bool = False
+    move_related: tuple[RelatedModule, ...] = DEFAULT_MOVE_RELATED
+    """Related modules whose records ``change_owner`` moves to the new owner (``[]`` = none)."""
     trigger_workflows: bool = False
     max_api_calls: int | None = Field(default=5000, ge=1)
     poll_deleted: bool = True
@@ -140,7 +143,7 @@ class ZohoAdapterConfig(ConfigModel):
             raise ValueError("must be a URL such as https://accounts.zoho.eu")
         return value.rstrip("/") if value else value
 
-    @field_validator("modules", "activity_modules")
+    @field_validator("modules", "activity_modules", "move_related")
     @classmethod
     def _no_duplicates(cls, value: tuple) -> tuple:
         if len(set(value)) != len(value):
@@ -156,7 +159,12 @@ def describe(config: ZohoAdapterConfig) -> list[str]:
     return [
         f"data center {config.data_center} (token from {accounts_url(config)})",
         f"modules {', '.join(config.modules)}; activities from {', '.join(config.activity_modules)}",
-        f"writes: {writes}; workflows {'triggered' if config.trigger_workflows else 'not triggered'}",
+        f"writes: {writes}; {workflows_line(config)}",
+        (
+            f"change_owner moves the record's {', '.join(config.move_related)} too"
+            if config.move_related
+            else "change_owner moves the record only (move_related = [])"
+        ),
         f"budget {config.max_api_calls or 'unlimited'} API calls per run",
         (
             f"first loads above {config.bulk_read_above:,} records per module use Bulk Read"
@@ -170,6 +178,14 @@ def describe(config: ZohoAdapterConfig) -> list[str]:
         ),
         "refresh token: set" if config.refresh_token else "refresh token: missing (run `referee zoho auth`)",
     ]
+
+
+def workflows_line(config: ZohoAdapterConfig) -> str:
+    """What ``trigger_workflows`` really covers: only field updates carry Zoho's ``trigger`` switch."""
+    if not config.flag_field:
+        return "no field updates, so trigger_workflows has nothing to switch (Zoho has no switch for change_owner, tags or notes)"
+    state = "run" if config.trigger_workflows else 'are suppressed ("trigger": [])'
+    return f"workflows on the {config.flag_field} update {state}; change_owner, tags and notes have no switch in Zoho"
 
 
 def tag_problem(tag: str) -> str | None:

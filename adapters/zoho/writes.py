@@ -9,6 +9,10 @@ Before writing, actions that carry ``previous_owner_id`` are re-checked with one
 module; if someone changed the owner meanwhile, the action is skipped with that reason. Every
 ``data[i]`` status of a 200/202/207 answer is read, so partial failures come back as failed
 results with Zoho's code and message.
+
+When the org's daily credits (or the run's ``max_api_calls``) run out, the refused call and every
+call after it are not sent: their actions come back ``planned`` ("not attempted: …"), so the
+journal keeps them for the next run, and :attr:`Writer.stopped_by` says why.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from typing import Any
 
 from adapters.zoho.client import API, ZohoClient
 from adapters.zoho.config import ZohoAdapterConfig
+from adapters.zoho.related import related_modules
+from adapters.zoho.tags import TagCatalog
 from adapters.zoho.wire import Outcome, item_outcomes
 from connector.domain import Action, ActionResult, ActionStatus, ActionType
 from connector.errors import AuthError, BudgetExhaustedError, CrmApiError
@@ -52,12 +58,18 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+def write_scope(module: str) -> str:
+    """What ``add_tags`` and ``PUT /{module}`` need: module WRITE or ALL (Zoho's add-tags and
+    update-records pages; ``….UPDATE`` alone is not enough)."""
+    return f"ZohoCRM.modules.{module.lower()}.WRITE (or ZohoCRM.modules.ALL)"
+
+
 def _add_tags_call(module: str, tag: str, ids: Sequence[str]) -> _Call:
     return _Call(
         "POST",
         f"{API}/{module}/actions/add_tags",
         f"POST /{module}/actions/add_tags",
-        f"ZohoCRM.modules.{module.lower()}.UPDATE",
+        write_scope(module),
         {"tags": [{"name": tag}], "ids": list(ids), "over_write": False},
         tuple(ids),
         (),
@@ -68,16 +80,27 @@ def _add_tags_call(module: str, tag: str, ids: Sequence[str]) -> _Call:
 class Writer:
     """Applies one batch of actions for one adapter."""
 
-    def __init__(self, client: ZohoClient, config: ZohoAdapterConfig, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        client: ZohoClient,
+        config: ZohoAdapterConfig,
+        clock: Callable[[], datetime],
+        *,
+        tags: TagCatalog | None = None,
+    ) -> None:
         self.client = client
         self.config = config
         self.clock = clock
+        self.tags = tags
         self._results: dict[int, ActionResult] = {}
         self._stopped: str | None = None
+        self.stopped_by: BudgetExhaustedError | None = None
+        """Set when credits or the run's budget ran out: the rest stays planned for the next run."""
 
     def apply(self, actions: Sequence[Action]) -> list[ActionResult]:
         self._results = {}
         self._stopped = None
+        self.stopped_by = None
         pending: list[tuple[int, Action]] = []
         for i, action in enumerate(actions):
             if action.type.value not in SUPPORTED:
@@ -87,7 +110,9 @@ class Writer:
             else:
                 pending.append((i, action))
         pending = self._recheck_owners(pending)
-        for call in self._plan(pending):
+        calls = self._plan(pending)
+        self._prepare_tags(calls)
+        for call in calls:
             self._send(call)
         return [self._results[i] for i in sorted(self._results)]
 
@@ -101,13 +126,20 @@ class Writer:
         owners: dict[tuple[str, str], str | None] = {}
         for module, ids in sorted(by_module.items()):
             try:
+                if self.stopped_by is not None:  # no call after the one that said credits are gone
+                    raise self.stopped_by
                 rows = self.client.get_by_ids(module, sorted(ids), ["Owner", "Modified_Time"])
             except CrmApiError as exc:
+                if isinstance(exc, BudgetExhaustedError):
+                    self._stop(exc)
+                status, why = (
+                    (ActionStatus.PLANNED, f"not attempted: {exc}")
+                    if isinstance(exc, BudgetExhaustedError)
+                    else (ActionStatus.FAILED, f"could not re-check the owner: {exc}")
+                )
                 for i, action in pending:
                     if action.target.module.value == module and action.previous_owner_id is not None:
-                        self._done(i, action, ActionStatus.FAILED, f"could not re-check the owner: {exc}")
-                if isinstance(exc, BudgetExhaustedError):
-                    self._stopped = str(exc)
+                        self._done(i, action, status, why)
                 continue
             for row in rows:
                 raw_owner = row.get("Owner")
@@ -195,7 +227,12 @@ class Writer:
             f"{API}/{module}/actions/change_owner",
             f"POST /{module}/actions/change_owner",
             "ZohoCRM.change_owner.CREATE",
-            {"ids": list(ids), "owner": {"id": owner}, "notify": self.config.notify},
+            {
+                "ids": list(ids),
+                "owner": {"id": owner},
+                "notify": self.config.notify,
+                **related_modules(self.config.move_related),
+            },
             tuple(ids),
             (),
             f"owner changed to {owner}",
@@ -230,7 +267,7 @@ class Writer:
                     "PUT",
                     f"{API}/{module}",
                     f"PUT /{module}",
-                    f"ZohoCRM.modules.{module.lower()}.UPDATE",
+                    write_scope(module),
                     {"data": data, **self._trigger()},
                     tuple(chunk),
                     tuple((i, a) for i, a in group if a.target.id in wanted),
@@ -247,16 +284,16 @@ class Writer:
             return
         if self._stopped:
             for i, action in live:
-                self._done(i, action, ActionStatus.FAILED, f"not attempted: {self._stopped}")
+                self._done(i, action, ActionStatus.PLANNED, f"not attempted: {self._stopped}")
             return
         try:
             reply = self.client.call(
                 call.method, call.path, endpoint=call.endpoint, json=call.body, scope=call.scope
             )
-        except BudgetExhaustedError as exc:
-            self._stopped = str(exc)
+        except BudgetExhaustedError as exc:  # refused before Zoho did anything: nothing was written
+            self._stop(exc)
             for i, action in live:
-                self._done(i, action, ActionStatus.FAILED, f"not attempted: {exc}")
+                self._done(i, action, ActionStatus.PLANNED, f"not attempted: {exc}")
             return
         except (AuthError, CrmApiError) as exc:
             for i, action in live:
@@ -289,6 +326,23 @@ class Writer:
                 self._done(
                     i, action, ActionStatus.FAILED, f"{call.endpoint} failed for this record ({detail})"
                 )
+
+    def _prepare_tags(self, calls: Sequence[_Call]) -> None:
+        """Create the tags the ``add_tags`` calls name where the module lacks them (see ``tags.py``)."""
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for call in calls:
+            if call.endpoint.endswith("/actions/add_tags") and any(not self._failed(i) for i, _ in call.actions):
+                wanted[call.path.split("/")[-3]] |= {t["name"] for t in call.body["tags"]}
+        if self.tags is None or not wanted:
+            return
+        try:
+            self.tags.prepare(wanted)
+        except BudgetExhaustedError as exc:
+            self._stop(exc)
+
+    def _stop(self, exc: BudgetExhaustedError) -> None:
+        self._stopped = str(exc)
+        self.stopped_by = self.stopped_by or exc
 
     def _failed(self, index: int) -> bool:
         result = self._results.get(index)

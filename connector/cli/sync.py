@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -24,7 +24,7 @@ from connector.cli.common import (
     stderr,
     stdout,
 )
-from connector.errors import UsageError
+from connector.errors import ConnectorError, UsageError
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -125,8 +125,21 @@ def _run(
             write_report(config, store, report_path, now=moment, run_id=report.run_id)
     finally:
         store.close()
+    stopped = _apply_stopped(adapters) if do_apply else None
+    if stopped is not None:
+        raise stopped  # one Error line and its exit status (3): what was applied is journaled
     if report.failed:
         raise typer.Exit(4)
+
+
+def _apply_stopped(adapters: Mapping[str, object]) -> ConnectorError | None:
+    """An adapter whose write-back stopped early (daily credits, budget); the rest stays planned."""
+    for adapter in adapters.values():
+        hook = getattr(adapter, "apply_stopped", None)
+        stopped = hook() if callable(hook) else None
+        if isinstance(stopped, ConnectorError):
+            return stopped
+    return None
 
 
 def _notify(config: Config, store: Store, report: SyncReport, now: datetime) -> None:

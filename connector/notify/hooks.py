@@ -76,8 +76,10 @@ def notify_decision(
             return deliver(store, section, now=now, timezone=config.referee.timezone, send=send)
         targets = {r.action.target for r in results}
         involved = [f for f in findings if targets & set(f.records)]
-        moves = [r.action for r in results if r.action.type == ActionType.REASSIGN
-                 and r.status in (ActionStatus.APPLIED, ActionStatus.PLANNED)]
+        # Applying, only what landed is a move (an action left planned, e.g. stopped by credits,
+        # did not happen); in a dry run the planned ones are the decision being announced.
+        moved = (ActionStatus.APPLIED, ActionStatus.PLANNED) if planned else (ActionStatus.APPLIED,)
+        moves = [r.action for r in results if r.action.type == ActionType.REASSIGN and r.status in moved]
         msg = messages(config.referee.language)
         footer = msg("digest.footer", run=run_id, mode=msg(f"mode.{mode}"))
         _queue(config, store, involved, moves, event="worker", origin=run_id, now=now, footer=footer,

@@ -70,3 +70,29 @@ def test_a_chat_outage_does_not_fail_the_event(make_store: Callable[[str], Store
     assert worker.drain() == 1
     assert [e.status.value for e in inbox.list()] == ["done"]
     assert len(store.get_values("notify-outbox")) == 1
+
+
+def test_an_applying_worker_reports_only_moves_that_landed(make_store: Callable[[str], Store], store_url: str,
+                                                           http: HttpReceiver) -> None:
+    """A reassignment left planned (the CRM refused or credits ran out) is not announced as a move."""
+    from connector.domain import Action, ActionResult, ActionStatus, ActionType, Module, RecordRef
+    from connector.notify.hooks import notify_decision
+
+    store, config = worker_setup(make_store, store_url, http.url(), apply=True)
+    target = RecordRef(adapter="crm", module=Module.LEADS, id="L-1")
+
+    def reassign(key: str, status: ActionStatus) -> ActionResult:
+        action = Action(type=ActionType.REASSIGN, target=target, new_owner_id="u-wang", previous_owner_id="u-li",
+                        reason="first-contact SLA missed", rule="first-contact", idempotency_key=key)
+        return ActionResult(action=action, status=status)
+
+    sent: list[str] = []
+
+    def capture(_target: object, message: object) -> None:
+        sent.append(str(message))
+
+    notify_decision(config, store, [], [reassign("k-left", ActionStatus.PLANNED)], run_id="r1",
+                    mode="webhook-apply", now=NOW, send=capture)
+    notify_decision(config, store, [], [reassign("k-done", ActionStatus.APPLIED)], run_id="r2",
+                    mode="webhook-apply", now=NOW, send=capture)
+    assert len(sent) == 1 and "r2" in sent[0] and "r1" not in sent[0]

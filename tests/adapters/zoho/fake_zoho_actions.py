@@ -1,9 +1,17 @@
 """Org mode, continued: writes, Bulk Read jobs and notification channels of :class:`FakeZohoOrg`.
 
 Pages (``https://www.zoho.com/crm/developer/docs/api/v8/<page>``):
-``change-owner.html`` (≤500 ids, ``ZohoCRM.change_owner.CREATE``), ``add-tags.html`` (≤500 ids;
+``change-owner.html`` (≤500 ids, ``ZohoCRM.change_owner.CREATE``; ``related_modules`` entries
+``{"api_name", "id"}`` — "only one of them valid, the system proceeds with the valid one" — move
+the record's related Tasks, Events and Calls, linked through ``What_Id`` + ``$se_module`` or
+``Who_Id``, to the new owner too; without it they stay), ``add-tags.html`` (≤500 ids;
 tag names ≤25 characters without ``<``, ``>`` or commas; at most 10 tags per record,
-``LIMIT_REACHED`` per record), ``update-records.html`` (≤100 records), ``create-notes.html``
+``LIMIT_REACHED`` per record), ``get-tag-list.html`` and ``create-tag.html`` (``GET``/``POST /settings/tags?module=…``, scope
+``ZohoCRM.settings.tags.{READ|CREATE}``; a new name over 25 characters is ``INVALID_DATA`` with
+``maximum_length``, an existing one ``DUPLICATE_DATA``: the ``Action_Wrapper`` errors of the v8 OAS
+``tags.json``; 201 when all were created, else 400 listing every item), ``add_tags`` of a name
+the module lacks creates it only when the user may create tags (``may_create_tags``), else that
+record's item is ``NOT_ALLOWED`` (the OAS ``Record_Action_Wrapper_Error``), ``update-records.html`` (≤100 records), ``create-notes.html``
 (≤100 notes), ``bulk-read/create-job.html``, ``get-job-details.html``, ``download-result.html``
 (states ADDED → IN PROGRESS → COMPLETED, 200,000 records per page, a ZIP'd CSV with ``Id`` and
 the requested columns), ``notifications/enable.html``, ``update-info.html``, ``disable.html``
@@ -25,6 +33,7 @@ MAX_TAG_IDS = 500
 MAX_UPDATE = 100
 MAX_NOTES = 100
 MAX_TAGS_PER_RECORD = 10
+RELATED_MODULES = frozenset({"Tasks", "Events", "Calls"})
 BULK_PAGE = 200_000
 MAX_CHANNEL_LIFE = timedelta(days=7)
 _ACTION = re.compile(r"^/crm/v8/(?P<module>[A-Z][A-Za-z_]*)/actions/(?P<action>change_owner|add_tags)$")
@@ -63,11 +72,15 @@ class ActionsMixin:
         self.notes: list[dict[str, Any]] = []
         self.channels: dict[str, dict[str, Any]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
+        self.tags: dict[str, list[dict[str, Any]]] = {}
+        self.may_create_tags = True
 
     def dispatch_action(self, method: str, path: str, query: Mapping[str, str], body: Any) -> Reply | None:
         if method == "POST" and (match := _ACTION.match(path)):
             handler = self._change_owner if match["action"] == "change_owner" else self._add_tags
             return handler(match["module"], body or {})
+        if path == "/crm/v8/settings/tags" and method in ("GET", "POST"):
+            return self._list_tags(query) if method == "GET" else self._create_tags(query, body or {})
         if method == "PUT" and (match := _RECORD.match(path)):
             return self._update(match["module"], body or {})
         if method == "POST" and path == "/crm/v8/Notes":
@@ -112,12 +125,32 @@ class ActionsMixin:
             )
         if len(ids) > MAX_CHANGE_OWNER:
             return error(400, "LIMIT_EXCEEDED", "Record count exceeded", {"limit": MAX_CHANGE_OWNER})
+        related = [r.get("api_name") for r in body.get("related_modules") or []]
+        if any(name not in RELATED_MODULES for name in related):
+            return error(400, "INVALID_DATA", "invalid data", {"api_name": "related_modules"})
         items = []
+        linked = self._linked(module, related)
         for record_id, raw in self._each(module, ids, items):
             raw["Owner"] = {"id": owner, "name": owner}
             self._touch(raw)
+            for activity in linked.get(str(record_id), ()):
+                activity["Owner"] = {"id": owner, "name": owner}
+                self._touch(activity)
             items.append(_item("SUCCESS", "owner is successfully updated", {"id": record_id}))
         return _answer(items)
+
+    def _linked(self, module: str, related: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Record id → its activities in ``related`` modules (What_Id + $se_module, or Who_Id)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for activity_module in related:
+            for raw in self.records.get(activity_module, {}).values():
+                what, who = raw.get("What_Id") or {}, raw.get("Who_Id") or {}
+                ids = {str(what["id"])} if what.get("id") and raw.get("$se_module") == module else set()
+                if who.get("id") and module in ("Leads", "Contacts"):
+                    ids.add(str(who["id"]))
+                for record_id in ids:
+                    out.setdefault(record_id, []).append(raw)
+        return out
 
     def _add_tags(self, module: str, body: Mapping[str, Any]) -> Reply:
         if refused := self._need(f"ZohoCRM.modules.{module.lower()}.WRITE"):
@@ -128,8 +161,16 @@ class ActionsMixin:
         for name in tags:
             if not name or len(name) > 25 or any(c in name for c in "<>,"):
                 return error(400, "INVALID_DATA", "invalid data", {"api_name": "name", "value": name})
+        unknown = [t for t in tags if t not in {x["name"] for x in self.tags.get(module, [])}]
+        if unknown and self.may_create_tags:
+            self._new_tags(module, unknown)
         items = []
         for record_id, raw in self._each(module, ids, items):
+            if unknown and not self.may_create_tags:
+                items.append(
+                    _item("NOT_ALLOWED", "permission denied to create tags", {"id": record_id}, ok=False)
+                )
+                continue
             have = [t["name"] for t in raw.get("Tag") or []]
             merged = have + [t for t in tags if t not in have]
             if len(merged) > MAX_TAGS_PER_RECORD:
@@ -146,6 +187,70 @@ class ActionsMixin:
             self._touch(raw)
             items.append(_item("SUCCESS", "tags updated successfully", {"id": record_id, "tags": merged}))
         return _answer(items)
+
+    def _new_tags(self, module: str, names: Sequence[str]) -> list[dict[str, Any]]:
+        made = []
+        for name in names:
+            tag = {
+                "name": name,
+                "id": str(10**17 + 990_000 + sum(len(v) for v in self.tags.values())),
+                "color_code": None,
+                "created_time": self.clock().isoformat(),
+                "modified_time": self.clock().isoformat(),
+                "created_by": {"id": self.current_user, "name": "Referee Bot"},
+                "modified_by": {"id": self.current_user, "name": "Referee Bot"},
+            }
+            self.tags.setdefault(module, []).append(tag)
+            made.append(tag)
+        return made
+
+    def _tag_module(self, query: Mapping[str, str]) -> tuple[str, Reply | None]:
+        module = query.get("module", "")
+        if not module:
+            return module, error(400, "REQUIRED_PARAM_MISSING", "required param missing", {"param": "module"})
+        if module not in self.schema:
+            return module, error(400, "INVALID_MODULE", "the module name given seems to be invalid")
+        return module, None
+
+    def _list_tags(self, query: Mapping[str, str]) -> Reply:
+        if refused := self._need("ZohoCRM.settings.tags.READ"):
+            return refused
+        module, bad = self._tag_module(query)
+        if bad:
+            return bad
+        tags = self.tags.get(module, [])
+        return Reply.of_json(200, {"tags": tags, "info": {"count": len(tags), "allowed_count": 100}})
+
+    def _create_tags(self, query: Mapping[str, str], body: Mapping[str, Any]) -> Reply:
+        if refused := self._need("ZohoCRM.settings.tags.CREATE"):
+            return refused
+        module, bad = self._tag_module(query)
+        if bad:
+            return bad
+        items = []
+        for i, tag in enumerate(body.get("tags") or []):
+            name = str(tag.get("name") or "")
+            existing = next((t for t in self.tags.get(module, []) if t["name"] == name), None)
+            if not name:
+                items.append(
+                    _item("MANDATORY_NOT_FOUND", "required field not found",
+                          {"api_name": "name", "json_path": f"$.tags[{i}].name"}, ok=False)
+                )
+            elif len(name) > 25:
+                items.append(
+                    _item("INVALID_DATA", "invalid data",
+                          {"api_name": "name", "json_path": f"$.tags[{i}].name", "maximum_length": 25}, ok=False)
+                )
+            elif existing is not None:
+                items.append(
+                    _item("DUPLICATE_DATA", "duplicate data", {"id": existing["id"], "api_name": "name"}, ok=False)
+                )
+            else:
+                [made] = self._new_tags(module, [name])
+                details = {k: v for k, v in made.items() if k != "name"}
+                items.append(_item("SUCCESS", "tags created successfully", details))
+        failed = any(i["status"] != "success" for i in items)
+        return Reply.of_json(400 if failed else 201, {"tags": items})
 
     def _update(self, module: str, body: Mapping[str, Any]) -> Reply:
         if refused := self._need(f"ZohoCRM.modules.{module.lower()}.WRITE"):

@@ -17,6 +17,7 @@ DOCUMENTED_SCOPES = (
     "ZohoCRM.notifications.ALL",
     "ZohoCRM.bulk.read",
     "ZohoCRM.settings.users_unavailability.READ",
+    "ZohoCRM.settings.tags.ALL",
     *COUNT_SCOPES,
 )
 """The scopes ``docs/zoho.md`` tells users to grant."""

@@ -40,3 +40,24 @@ def test_bulk_read_sync_reads_large_modules_in_one_job_each() -> None:
     assert (calls["POST /bulk/read"], calls["GET /bulk/read/{job_id}/result"]) == (1, 1)
     assert calls["GET /Leads/actions/count"] == 1 and "GET /Leads" not in calls
     assert out["full"]["records"] == 301
+
+
+def _apply_bench():
+    path = BENCH.with_name("bench_apply_calls.py")
+    spec = importlib.util.spec_from_file_location("bench_apply_calls", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_write_back_costs_zohos_batches_plus_token_and_tags_once() -> None:
+    bench = _apply_bench()
+    out = bench.run(records=600)
+    first, again = out["first"], out["again"]
+    assert first["applied"] == first["actions"] == 1800 and again["applied"] == 600
+    assert first["calls"]["POST /Leads/actions/change_owner"] == 2 and first["calls"]["POST /Notes"] == 6
+    # the documented overhead: one token refresh, one tag listing and one tag creation, once
+    assert sum(first["calls"].values()) == bench.minimum(600, first=True) + 3
+    assert again["calls"] == {"POST /Leads/actions/add_tags": 2}  # tag known, token cached
+    assert out["moved_tasks"] == 600

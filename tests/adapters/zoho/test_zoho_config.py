@@ -114,3 +114,26 @@ def test_conflict_tag_is_held_to_the_same_rules(tag: str) -> None:
     text = EXAMPLE.replace('conflict_tag = "referee-conflict"', f'conflict_tag = "{tag}"')
     with pytest.raises(ConfigError, match="change conflict_tag"):
         parse_config(tomllib.loads(text), environ=ENV)
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        pytest.param("", "no field updates, so trigger_workflows has nothing to switch", id="no-flag-field"),
+        pytest.param(
+            'flag_field = "Conflict__c"',
+            'workflows on the Conflict__c update are suppressed ("trigger": []); change_owner, tags and notes have no switch',
+            id="suppressed",
+        ),
+        pytest.param(
+            'flag_field = "Conflict__c"\ntrigger_workflows = true', "workflows on the Conflict__c update run", id="run"
+        ),
+    ],
+)
+def test_validate_says_what_trigger_workflows_really_covers(extra: str, expected: str) -> None:
+    from adapters.zoho.config import describe
+
+    text = EXAMPLE.replace('flag_field = ""\n', "").replace("trigger_workflows = false\n", "") + extra + "\n"
+    lines = describe(parse_config(tomllib.loads(text), environ=ENV).adapter("zoho"))
+    assert any(expected in line for line in lines), lines
+    assert "change_owner moves the record's Tasks, Events, Calls too" in lines

@@ -259,6 +259,13 @@ def test_sync_apply_links_activities_on_lead_account_and_deal_into_findings_and_
     ] * 3
     assert tags[("Leads", SILENT_LEAD)] == {"referee:sla-breach"}
     assert tags[("Leads", CONVERTED_LEAD)] == set()
+    order = [w.path for w in writes]
+    assert order.index("/crm/v8/settings/tags") < min(i for i, p in enumerate(order) if p.endswith("/add_tags"))
+    assert {t["name"] for t in org.tags["Leads"]} == {"referee:conflict", "referee:sla-breach"}  # made up front
+    moved = [w.body["related_modules"] for w in writes if w.path.endswith("/change_owner")]
+    assert moved and all(m == [{"api_name": "Tasks"}, {"api_name": "Events"}, {"api_name": "Calls"}] for m in moved)
+    assert org.records["Events"]["554023000000610001"]["Owner"]["id"] == ANN  # Ben's meeting on the Account
+    assert org.records["Tasks"]["554023000000620001"]["Owner"]["id"] == ANN  # and his task on the Deal
     noted = {(n["Parent_Id"]["module"]["api_name"], n["Parent_Id"]["id"]) for n in org.notes}
     assert {("Leads", LEAD), ("Accounts", ACCOUNT), ("Deals", DEAL), ("Leads", SILENT_LEAD)} <= noted
 

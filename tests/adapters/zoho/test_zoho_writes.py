@@ -25,6 +25,16 @@ def _action(kind: ActionType, rid: str, *, module: Module = Module.LEADS, **kw: 
     )
 
 
+def _tags_exist(rsps: Any, module: str, *names: str) -> None:
+    """``GET /settings/tags?module=…`` listing ``names`` (get-tag-list.html; ``Response_Wrapper`` in tags.json)."""
+    tags = [{"name": n, "id": f"49{i}", "color_code": None} for i, n in enumerate(names)]
+    rsps.get(
+        f"{API}/settings/tags",
+        json={"tags": tags, "info": {"count": len(tags), "allowed_count": 100}},
+        match=[matchers.query_param_matcher({"module": module})],
+    )
+
+
 def _echo_items(request: Any) -> tuple[int, dict[str, str], str]:
     """A bulk write answering SUCCESS for every id or data item it was sent."""
     body = json.loads(request.body)
@@ -94,13 +104,14 @@ def test_reassign_already_done_is_applied_without_writing(zoho_http, make_adapte
 
 def test_flags_tag_in_500s_and_set_flag_field_in_puts_of_100(zoho_http, make_adapter) -> None:
     add_token(zoho_http)
+    _tags_exist(zoho_http, "Contacts", "referee-conflict")
     zoho_http.add_callback("POST", f"{API}/Contacts/actions/add_tags", callback=_echo_items)
     zoho_http.add_callback("PUT", f"{API}/Contacts", callback=_echo_items)
     actions = [_action(ActionType.FLAG, str(i), module=Module.CONTACTS) for i in range(150)]
     results = make_adapter(flag_field="Conflict__c").apply(actions)
     assert {r.status for r in results} == {ActionStatus.APPLIED}
     assert results[0].message == "tagged referee-conflict; set Conflict__c"
-    tag_body, *puts = (sent_json(c) for c in zoho_http.calls[1:])
+    tag_body, *puts = (sent_json(c) for c in zoho_http.calls[2:])
     assert tag_body["tags"] == [{"name": "referee-conflict"}] and tag_body["over_write"] is False
     assert len(tag_body["ids"]) == 150
     assert [len(p["data"]) for p in puts] == [100, 50]
@@ -112,6 +123,7 @@ def test_flags_tag_in_500s_and_set_flag_field_in_puts_of_100(zoho_http, make_ada
 
 def test_trigger_workflows_leaves_trigger_out(zoho_http, make_adapter) -> None:
     add_token(zoho_http)
+    _tags_exist(zoho_http, "Leads", "referee-conflict")
     zoho_http.post(f"{API}/Leads/actions/add_tags", json=load("add_tags_success"))
     zoho_http.put(f"{API}/Leads", json=load("update_success"))
     make_adapter(flag_field="Conflict__c", trigger_workflows=True).apply([_action(ActionType.FLAG, L1)])
@@ -149,23 +161,27 @@ def test_notes_off_and_unknown_actions_are_skipped_without_calls(zoho_http, make
     assert len(zoho_http.calls) == 0
 
 
-def test_budget_exhausted_mid_apply_fails_the_rest_without_calling(zoho_http, make_adapter) -> None:
+def test_credits_used_up_mid_apply_leave_the_rest_planned_without_calling(zoho_http, make_adapter) -> None:
     add_token(zoho_http)
     zoho_http.post(f"{API}/Leads/actions/change_owner", status=429, json=load("error_credits_exhausted"))
-    results = make_adapter().apply(
+    adapter = make_adapter()
+    results = adapter.apply(
         [
             _action(ActionType.REASSIGN, L1, new_owner_id=A),
             _action(ActionType.NOTE, L2),
         ]
     )
-    assert [r.status for r in results] == [ActionStatus.FAILED, ActionStatus.FAILED]
-    assert all("daily API credits" in r.message for r in results)
-    assert results[1].message.startswith("not attempted")
+    assert [r.status for r in results] == [ActionStatus.PLANNED, ActionStatus.PLANNED]  # Zoho wrote nothing
+    assert all(r.message.startswith("not attempted: zoho: the org's daily API credits") for r in results)
+    stopped = adapter.apply_stopped()
+    assert stopped is not None and "daily API credits" in str(stopped)
+    assert [w.code for w in adapter.drain_warnings()] == ["apply_stopped"]
     assert len(zoho_http.calls) == 2  # token + the refused change_owner; no notes call
 
 
 def test_whole_call_refusal_fails_its_batch(zoho_http, make_adapter) -> None:
     add_token(zoho_http)
+    _tags_exist(zoho_http, "Leads", "referee-conflict")
     zoho_http.post(
         f"{API}/Leads/actions/add_tags",
         status=403,
@@ -174,3 +190,20 @@ def test_whole_call_refusal_fails_its_batch(zoho_http, make_adapter) -> None:
     [result] = make_adapter().apply([_action(ActionType.FLAG, L1)])
     assert result.status is ActionStatus.FAILED
     assert "NO_PERMISSION: permission denied" in result.message
+
+
+def test_credits_gone_during_the_owner_recheck_stop_every_later_call(org, make_adapter) -> None:
+    org.add("Accounts", {"id": L2, "Owner": {"id": A}, "Account_Name": "y", "Tag": []})
+    org.add("Leads", {"id": L1, "Owner": {"id": A}, "Last_Name": "x", "Tag": []})
+    org.credits = 0  # the first re-check (Accounts) is refused: the Leads one is never sent
+    results = make_adapter().apply(
+        [
+            _action(ActionType.REASSIGN, L2, module=Module.ACCOUNTS, new_owner_id=B, previous_owner_id=A),
+            _action(ActionType.REASSIGN, L1, new_owner_id=B, previous_owner_id=A),
+            _action(ActionType.NOTE, L1),
+        ]
+    )
+    assert [r.status for r in results] == [ActionStatus.PLANNED] * 3
+    assert [(r.path, r.status) for r in org.received if r.path != "/oauth/v2/token"] == [
+        ("/crm/v8/Accounts", 429)
+    ]
