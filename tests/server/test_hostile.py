@@ -7,14 +7,23 @@ import asyncio
 import json
 import socket
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from connector.inbox import Inbox
+from connector.inbox import EventStatus, Inbox
 from connector.store import Store
-from tests.server.conftest import API_KEY, ServerProcess, lead_event, signed_headers
+from tests.server.conftest import (
+    API_KEY,
+    ServerProcess,
+    free_port,
+    lead_event,
+    signed_headers,
+    wait_for,
+    write_config,
+)
 
 pytestmark = pytest.mark.e2e
 MIB = 1024 * 1024
@@ -211,9 +220,18 @@ def test_one_poisoned_event_among_concurrent_good_ones_fails_alone(
     assert httpx.get(f"{server.base_url}/healthz", timeout=5).status_code == 200
 
 
-def test_an_older_redelivered_copy_never_overwrites_the_newer_record(server: ServerProcess) -> None:
-    from connector.inbox import EventStatus
-    from tests.server.conftest import wait_for
+@pytest.fixture
+def idle_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server of its own: the shared one's worker is busy with the 400 events the tests above sent."""
+    state = f"sqlite:///{tmp_path / 'state.db'}"
+    proc = ServerProcess.serve(write_config(tmp_path, state), free_port())
+    proc.state = state
+    yield proc
+    proc.stop()
+
+
+def test_an_older_redelivered_copy_never_overwrites_the_newer_record(idle_server: ServerProcess) -> None:
+    server = idle_server
 
     newer = lead_event("evt-stale-new", "STALE-1", owner={"id": "u-new"}, updated_at="2026-11-26T10:00:00+08:00")
     older = lead_event("evt-stale-old", "STALE-1", owner={"id": "u-old"}, updated_at="2026-11-20T10:00:00+08:00")
