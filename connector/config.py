@@ -20,7 +20,8 @@ from adapters.file.config import FileAdapterConfig
 from adapters.webhook.config import WebhookAdapterConfig
 from adapters.zoho.config import ZohoAdapterConfig
 from connector.config_base import ConfigModel, TimeZoneName
-from connector.errors import ConfigError
+from connector.errors import ConfigError, UsageError
+from connector.exemptions import ExemptConfig, from_config
 from connector.i18n import Language
 from connector.notify.config import NotifySection
 from connector.server.config import ServerConfig
@@ -61,6 +62,7 @@ class Config(ConfigModel):
     assignment: AssignmentConfig = AssignmentConfig()
     server: ServerConfig = ServerConfig()
     notify: NotifySection = NotifySection()
+    exempt: tuple[ExemptConfig, ...] = ()
     source: Path | None = Field(default=None, exclude=True)
 
     def ruleset(self) -> RuleSet:
@@ -77,6 +79,7 @@ class Config(ConfigModel):
             assignment=assignment,
             timezone=self.referee.timezone,
             language=self.referee.language,
+            exemptions=from_config(self.exempt, list(self.adapters)),
         )
 
     def state_url(self) -> str:
@@ -137,6 +140,10 @@ def parse_config(
         ) from None
     problems = validate_references(config.rules.sla, config.calendars, config.teams, config.assignment)
     problems += _rule_tag_problems(config)
+    try:
+        from_config(config.exempt, list(config.adapters))
+    except UsageError as exc:
+        problems.append(f"exempt: {exc}")
     if problems:
         raise ConfigError(_redact("\n".join(f"{label}: {problem}" for problem in problems), secrets))
     if source is None:
@@ -203,7 +210,7 @@ def _describe(exc: ValidationError, raw: Any, secrets: set, label: str) -> str:
         where = _dotted(loc)
         value = _lookup(raw, loc)
         if error["type"] == "extra_forbidden":
-            message = "unknown key (check its spelling; config.example.toml lists every key)"
+            message = "unknown key " + _did_you_mean(str(loc[-1]) if loc else "")
         elif error["type"] == "missing":
             message = "is required but missing"
         elif _is_scalar(value) and loc not in secrets and not message.startswith('"'):
@@ -213,6 +220,42 @@ def _describe(exc: ValidationError, raw: Any, secrets: set, label: str) -> str:
 
 
 _MISSING = object()
+
+
+def _did_you_mean(key: str) -> str:
+    """``(did you mean "timezone"?)`` from every key the config models know, or the spelling hint."""
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(_known_keys()), n=1, cutoff=0.75)
+    if close:
+        return f'(did you mean "{close[0]}"?)'
+    return "(check its spelling; config.example.toml lists every key)"
+
+
+def _known_keys() -> set[str]:
+    """Field names of every model reachable from :class:`Config` (and their aliases)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    seen: set[type] = set()
+    names: set[str] = set()
+
+    def walk(model: type[BaseModel]) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            names.add(info.alias or name)
+            stack = [info.annotation]
+            while stack:
+                tp = stack.pop()
+                if isinstance(tp, type) and issubclass(tp, BaseModel):
+                    walk(tp)
+                stack.extend(typing.get_args(tp))
+
+    walk(Config)
+    return names
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[str | int, ...]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from connector.capabilities import planned_result, unsupported_reason
 from connector.config import Config
 from connector.domain import (
     ECHO_MARK,
@@ -27,15 +28,14 @@ from connector.domain import (
 from connector.errors import ConnectorError
 from connector.findings_log import record_run, with_history
 from connector.identity_index import sync_keys
+from connector.progress import SILENT, RunProgress, in_chunks
 from connector.protocol import CrmAdapter
+from connector.rule_coverage import idle_rule_warnings
 from connector.run_warnings import MAX_PER_RUN, RunWarning, drain_warnings
 from connector.sanitize import split_records
 from connector.store import Store
 from rules.engine import evaluate
 from rules.snapshot import Plan, Snapshot
-
-ProgressHook = Callable[[str, int], None]
-"""Called as ``progress(adapter_name, records_and_activities_so_far)`` while pulling."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ class SyncReport:
     new_findings: set[str] = field(default_factory=set)
     """History keys (``connector.domain.finding_key``) no earlier run had reported."""
     warnings: list[RunWarning] = field(default_factory=list)
+    users: dict[str, str] = field(default_factory=dict)
+    """User id → name, so output speaks of people rather than ids."""
 
     @property
     def failed(self) -> int:
@@ -71,7 +73,7 @@ def run_sync(
     adapters: Mapping[str, CrmAdapter],
     options: SyncOptions,
     *,
-    progress: ProgressHook | None = None,
+    progress: RunProgress = SILENT,
 ) -> SyncReport:
     """Run one sync under the store's run lock and return what happened."""
     mode = "apply" if options.apply else "dry-run"
@@ -82,19 +84,26 @@ def run_sync(
         try:
             changed: list[RecordRef] = []
             for name, adapter in adapters.items():
+                progress.phase("pull")
                 changed.extend(_pull(store, name, adapter, options, report, progress))
                 _maintain(adapter, options.now)
+            progress.phase("snapshot")
             snapshot = with_history(build_snapshot(store), store, config, now=options.now, applied=options.apply)
+            progress.phase("evaluate", len(snapshot.records))
             plan = evaluate(snapshot, config.ruleset(), options.now)
+            report.warnings += idle_rule_warnings(config, snapshot)
             if confirm_clock_starts(store, adapters, plan, snapshot, options.now):
                 snapshot = with_history(build_snapshot(store), store, config, now=options.now, applied=options.apply)
                 plan = evaluate(snapshot, config.ruleset(), options.now)
             if plan.resolution is not None:
+                progress.phase("index")
                 report.counts["identity_reindexed"] = sync_keys(store, plan.resolution, config.identity, changed)
-            _execute(store, adapters, plan, options, report, run_id)
+            _execute(store, adapters, plan, options, report, run_id, progress)
+            progress.phase("history", len(plan.findings))
             report.findings = list(plan.findings)
             report.new_findings = record_run(store, run_id, plan.findings, now=options.now, applied=options.apply)
             report.records = {r.ref: r for r in snapshot.records}
+            report.users = {u.id: u.name for u in snapshot.users.values() if u.name}
             for key, value in plan.assignment_state.items():
                 store.set_value("assignment", key, value)
         except ConnectorError as exc:
@@ -123,6 +132,7 @@ def build_snapshot(store: Store, adapter: str | None = None) -> Snapshot:
         owner_changes=store.load_owner_changes(adapter),
         reassignments=store.applied_reassignments(adapter),
         assignment_state=store.get_values("assignment"),
+        exemptions=store.list_exemptions(),
     )
 
 
@@ -132,13 +142,12 @@ def _pull(
     adapter: CrmAdapter,
     options: SyncOptions,
     report: SyncReport,
-    progress: ProgressHook | None,
+    progress: RunProgress,
 ) -> list[RecordRef]:
     """Store everything the adapter has changed since its cursors; return the refs it brought."""
     store.upsert_users(name, adapter.pull_users())
     refs: list[RecordRef] = []
     cursors = {} if options.full else store.get_cursors(name)
-    pulled = 0
     for batch in adapter.pull(cursors, full=options.full):
         records = _storable(name, batch.records, report)
         if records:
@@ -153,11 +162,9 @@ def _pull(
             store.delete_activities(name, batch.deleted_activities)
         if batch.cursor is not None:
             store.set_cursor(name, batch.stream, batch.cursor)
-        pulled += len(batch.records) + len(batch.activities)
+        progress.pulled(name, batch.stream, len(batch.records) + len(batch.activities))
         report.counts["records_pulled"] = report.counts.get("records_pulled", 0) + len(batch.records)
         report.counts["activities_pulled"] = report.counts.get("activities_pulled", 0) + len(batch.activities)
-        if progress:
-            progress(name, pulled)
     return refs
 
 
@@ -216,13 +223,18 @@ def _execute(
     options: SyncOptions,
     report: SyncReport,
     run_id: str,
+    progress: RunProgress = SILENT,
 ) -> None:
+    progress.phase("journal", len(plan.actions))
     fresh = unhandled(store, plan.actions)
     store.journal_plan(run_id, fresh, now=options.now)
     if not options.apply:
-        report.results = [ActionResult(action=a, status=ActionStatus.PLANNED) for a in fresh]
+        report.results = [planned_result(a.target.adapter, adapters.get(a.target.adapter), a) for a in fresh]
         return
-    report.results = apply_actions(store, adapters, fresh, run_id=run_id, now=options.now)
+    progress.phase("apply", len(fresh))
+    report.results = in_chunks(
+        fresh, lambda chunk: apply_actions(store, adapters, chunk, run_id=run_id, now=options.now), progress
+    )
 
 
 HANDLED = frozenset({ActionStatus.APPLIED, ActionStatus.APPLYING, ActionStatus.SKIPPED})
@@ -262,7 +274,7 @@ def apply_actions(
         to_send: list[Action] = []
         for action in group:
             if action.type not in supported:
-                why = f'adapter "{adapter_name}" cannot {action.type} records (no write endpoint configured)'
+                why = unsupported_reason(adapter_name, adapter, action) or ""
                 results.append(ActionResult(action=action, status=ActionStatus.SKIPPED, message=why))
             elif store.claim_action(action.idempotency_key, run_id, now=now):
                 to_send.append(action)

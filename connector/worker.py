@@ -253,6 +253,7 @@ class Worker:
             owner_changes=self.store.load_owner_changes(records=refs),
             reassignments=[r for r in self.store.applied_reassignments() if r.record in wanted],
             assignment_state=self.store.get_values("assignment"),
+            exemptions=self.store.list_exemptions(),
         )
 
 

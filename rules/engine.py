@@ -10,6 +10,7 @@ from connector.domain import Action, ActionType, Finding, RecordRef
 from connector.i18n import Language, messages
 from rules.assign.config import AssignmentConfig, TeamConfig
 from rules.calendar.config import CalendarConfig
+from rules.exemptions import Exemption
 from rules.identity.config import IdentityConfig
 from rules.identity.resolve import resolve
 from rules.pursuit.config import PursuitRule
@@ -33,6 +34,8 @@ class RuleSet:
     """``[referee] timezone``: the zone findings speak in when a rule has no calendar."""
     language: Language = "en"
     """``[referee] language``: the language of evidence sentences and CRM notes."""
+    exemptions: Sequence[Exemption] = ()
+    """``[[exempt]]`` from the config; added to the snapshot's (from the store)."""
 
 
 def evaluate(snapshot: Snapshot, ruleset: RuleSet, now: datetime) -> Plan:
@@ -41,8 +44,9 @@ def evaluate(snapshot: Snapshot, ruleset: RuleSet, now: datetime) -> Plan:
         raise ValueError("now must be timezone-aware")
     resolution = resolve(snapshot.records, ruleset.identity)
     msg = messages(ruleset.language)
+    exemptions = (*ruleset.exemptions, *snapshot.exemptions)
     pursuit_findings, pursuit_actions = evaluate_pursuit(
-        snapshot, ruleset.identity, ruleset.pursuit, now, resolution=resolution, msg=msg
+        snapshot, ruleset.identity, ruleset.pursuit, now, resolution=resolution, msg=msg, exemptions=exemptions
     )
     sla_findings, sla_actions, state = evaluate_sla(
         snapshot, ruleset.sla, ruleset.calendars, ruleset.teams, ruleset.assignment, now,

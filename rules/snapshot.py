@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from connector.domain import Action, Activity, Finding, OwnerChange, Record, RecordRef, User
 
 if TYPE_CHECKING:
+    from rules.exemptions import Exemption
     from rules.identity.resolve import Resolution
 
 
@@ -39,6 +40,8 @@ class Snapshot:
     reported: frozenset[str] = frozenset()
     """History keys (``connector.domain.finding_key``) of findings already reported, so a late
     first contact is reported once however long ``report_late_within`` is."""
+    exemptions: Sequence[Exemption] = ()
+    """What people exempted with ``referee exempt`` (the config's ``[[exempt]]`` come in the RuleSet)."""
 
 
 @dataclass(frozen=True)

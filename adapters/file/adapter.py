@@ -140,6 +140,10 @@ class FileAdapter:
         _, fmt = self._locate("records")
         return _WRITABLE if fmt == "jsonl" else frozenset()
 
+    def why_unsupported(self, action_type: str) -> str:
+        """A CSV export cannot be written back (only JSON Lines can)."""
+        return CSV_READ_ONLY
+
     def apply(self, actions: Sequence[Action]) -> Sequence[ActionResult]:
         """Apply all actions in one atomic rewrite of ``records.jsonl`` (+ one of ``notes.jsonl``).
 

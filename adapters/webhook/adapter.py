@@ -86,6 +86,12 @@ class WebhookAdapter:
         write = self.config.write
         return frozenset(t for t in ("reassign", "flag", "note") if write.endpoints(t))
 
+    def why_unsupported(self, action_type: str) -> str:
+        return (
+            f"{self.name} has no write.{action_type} endpoint, so {action_type} is not supported "
+            f"(add [adapters.{self.name}.write.{action_type}] to enable it)"
+        )
+
     def apply(self, actions: Sequence[Action]) -> Sequence[ActionResult]:
         results: list[ActionResult] = []
         exhausted: BudgetExhaustedError | None = None

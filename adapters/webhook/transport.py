@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
 from adapters.webhook.auth import Credentials
 from adapters.webhook.crm_errors import describe
-from connector.errors import AuthError, CrmApiError
+from connector.errors import AuthError, CrmApiError, RetriableApiError
 from connector.http import HttpClient
 
 _MESSAGE_LIMIT = 200
@@ -47,9 +48,17 @@ class Transport:
             query: dict[str, Any] = {}
             used = self.credentials.apply(sent, query)
             query.update(params or {})
-            response = self.http.request(
-                method, url, endpoint=label, params=query or None, json=json, headers=sent or None
-            )
+            try:
+                response = self.http.request(
+                    method, url, endpoint=label, params=query or None, json=json, headers=sent or None
+                )
+            except RetriableApiError as exc:
+                if exc.status is not None:
+                    raise
+                raise RetriableApiError(  # unreachable: say where we tried, so a wrong host is obvious
+                    f"{exc} at {method} {_without_secrets(url)} (check base_url and that the CRM is up)",
+                    crm=exc.crm,
+                ) from None
             if response.status_code == 401 and attempt == 1 and self.credentials.refresh_after_401(used):
                 continue
             return response
@@ -95,3 +104,11 @@ class Transport:
             if secret:
                 message = message.replace(secret, "***")
         return message
+
+
+def _without_secrets(url: str) -> str:
+    """The URL with any ``user:password@`` and query string removed (query keys may carry a key)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from connector import __version__
+from connector.cli.doctor import doctor_command
+from connector.cli.exempt import exempt_app
 from connector.cli.report import export_command, report_command, stats_command
 from connector.cli.runs import journal_command, runs_command
 from connector.cli.sync import plan_command, sync_command
@@ -41,11 +43,13 @@ def root(
 app.command("sync")(sync_command)
 app.command("plan")(plan_command)
 app.command("validate")(validate_command)
+app.command("doctor")(doctor_command)
 app.command("runs")(runs_command)
 app.command("journal")(journal_command)
 app.command("stats")(stats_command)
 app.command("report")(report_command)
 app.command("export")(export_command)
+app.add_typer(exempt_app, name="exempt")
 
 
 def _register_optional() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -23,8 +25,24 @@ if TYPE_CHECKING:  # the heavy modules load when a command runs, so --help and -
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+CONFIG_ENV = "REFEREE_CONFIG"
+DEFAULT_CONFIG = "referee.toml"
+
+
+def default_config() -> Path:
+    """``-c`` when not given: ``$REFEREE_CONFIG``, else ``referee.toml`` in the working directory."""
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
 ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="Path to the TOML config file.", show_default=False)
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        default_factory=default_config,
+        help="Path to the TOML config file.",
+        show_default=f"${CONFIG_ENV}, else ./{DEFAULT_CONFIG}",
+    ),
 ]
 NowOption = Annotated[
     str | None,
@@ -39,18 +57,44 @@ stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
 
 
+DEBUG_ENV = "REFEREE_DEBUG"
+INTERNAL_EXIT = 70
+"""An unexpected failure (a bug): ``Error:`` names it and how to get the traceback (EX_SOFTWARE)."""
+
+
 def handle_errors(func: F) -> F:
-    """Turn crm-referee errors into ``Error: …`` on stderr and the error's exit status, no traceback."""
+    """Turn every failure into one ``Error: …`` line on stderr and a documented exit status.
+
+    crm-referee errors carry their own status; a file the OS refuses (permissions, a full disk)
+    exits 1; anything else is a bug and exits 70, with the traceback only under ``REFEREE_DEBUG=1``.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except ConnectorError as exc:
-            stderr.print(f"[bold red]Error:[/bold red] {escape(str(exc))}", highlight=False, markup=True)
+            _error(str(exc))
             raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException,
+                KeyboardInterrupt):
+            raise
+        except OSError as exc:
+            where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+            _error(f"{exc.strerror or exc}{where}: check the path, its permissions and the free disk space")
+            raise typer.Exit(1) from None
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV):
+                raise
+            _error(f"unexpected {type(exc).__name__}: {exc} (a bug: please report it with the output of "
+                   f"the same command run with {DEBUG_ENV}=1)")
+            raise typer.Exit(INTERNAL_EXIT) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _error(message: str) -> None:
+    stderr.print(f"[bold red]Error:[/bold red] {escape(message)}", highlight=False, markup=True)
 
 
 def parse_now(text: str | None, config: Config) -> datetime:
@@ -68,7 +112,14 @@ def parse_now(text: str | None, config: Config) -> datetime:
 
 def open_config(path: Path) -> Config:
     from connector.config import load_config
+    from connector.errors import ConfigError
 
+    if not path.exists() and path == default_config():
+        where = f"${CONFIG_ENV} names {path}" if os.environ.get(CONFIG_ENV) else f"no ./{DEFAULT_CONFIG} here"
+        raise ConfigError(
+            f"no config file: {where}, and none was given (pass -c FILE, set {CONFIG_ENV}=FILE, "
+            f"or copy config.example.toml to ./{DEFAULT_CONFIG})"
+        )
     return load_config(path)
 
 

@@ -24,31 +24,48 @@ def runs_command(
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs to show.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """List past runs, newest first, with their counts.
+    """List past runs, newest first by when they really started, with duration and counts.
+
+    "as of" is the run's --now (the time it evaluated), shown apart from its wall-clock start.
 
     Example: referee runs -c config.toml -n 5
     """
     config = open_config(config_path)
     store = open_store(config)
     try:
-        runs = store.list_runs(limit)
+        runs = store.list_runs(limit, by_wall_clock=True)
     finally:
         store.close()
     if as_json:
         print(json.dumps([_run_json(r) for r in runs], ensure_ascii=False, indent=2))
         return
-    table = Table(title="Runs")
-    for column in ("run", "mode", "started", "finished", "status", "counts"):
-        table.add_column(column)
-    for run in runs:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items()) if v)
-        finished = run.finished_at.isoformat(timespec="seconds") if run.finished_at else "running"
-        status = run.status + (f": {run.error}" if run.error else "")
-        status += "".join(f"\nwarning: {w.adapter}: {w.message}" for w in run.warnings)
-        table.add_row(
-            run.run_id, run.mode, run.started_at.isoformat(timespec="seconds"), finished, escape(status), counts
-        )
-    stdout.print(table)
+    if not runs:
+        stdout.print("No runs yet (referee sync starts the first).")
+    for run in runs:  # lines, not a table: ids and times stay whole on an 80-column terminal
+        head = (f"{run.run_id}  {run.mode}  started {_started(run)}  took {_duration(run)}  "
+                f"as of {run.started_at.isoformat(timespec='seconds')}  {run.status}")
+        stdout.print(head, markup=False, highlight=False)
+        if run.error:
+            stdout.print(f"    error: {run.error}", markup=False, highlight=False)
+        counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(run.counts.items()) if v)
+        if counts:
+            stdout.print(f"    {counts}", markup=False, highlight=False)
+        for warning in run.warnings:
+            stdout.print(f"    warning: {warning.adapter}: {warning.message}", markup=False, highlight=False)
+
+
+def _started(run: RunInfo) -> str:
+    if run.wall_started_at is None:
+        return "unknown (older run)"
+    return run.wall_started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _duration(run: RunInfo) -> str:
+    seconds = run.duration_seconds
+    if seconds is None:
+        return "running" if run.finished_at is None else "?"
+    minutes, secs = divmod(seconds, 60)
+    return f"{int(minutes)}m {secs:04.1f}s" if minutes else f"{secs:.1f}s"
 
 
 @handle_errors
@@ -100,6 +117,9 @@ def _run_json(run: RunInfo) -> dict[str, Any]:
         "adapters": list(run.adapters),
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "wall_started_at": run.wall_started_at.isoformat() if run.wall_started_at else None,
+        "wall_finished_at": run.wall_finished_at.isoformat() if run.wall_finished_at else None,
+        "duration_seconds": run.duration_seconds,
         "status": run.status,
         "counts": dict(run.counts),
         "error": run.error,

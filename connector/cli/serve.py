@@ -14,7 +14,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from connector.cli.common import ConfigOption, build_adapters, handle_errors, open_config, open_store, stdout
+from connector.cli.common import (
+    ConfigOption,
+    build_adapters,
+    handle_errors,
+    open_config,
+    open_store,
+    stderr,
+    stdout,
+)
 from connector.errors import UsageError
 from connector.events import EventStatus
 
@@ -55,6 +63,14 @@ def serve_command(
         raise UsageError(
             "--workers > 1 needs a PostgreSQL state store; SQLite allows one server process "
             '(set [referee] state = "postgresql+psycopg://user@host/db" or drop --workers)'
+        )
+    if not config.server.api_keys:
+        stderr.print(
+            "Warning: [server] api_keys is empty, so POST /v1/check answers 401 to everyone; add "
+            'api_keys = ["${REFEREE_API_KEY}"] to [server] to open it (webhooks are not affected)',
+            highlight=False,
+            markup=False,
+            style="bold yellow",
         )
     setup_logging()
     os.environ[CONFIG_ENV] = str(Path(config_path).resolve())

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 
 from connector.cli.common import (
     ConfigOption,
@@ -24,6 +23,8 @@ from connector.cli.common import (
     stderr,
     stdout,
 )
+from connector.cli.progress import with_progress
+from connector.cli.summary import DEFAULT_LIMIT, FindingsShown, SummaryOptions
 from connector.errors import ConnectorError, UsageError
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
     from connector.config import Config
     from connector.store import Store
-    from connector.sync import ProgressHook, SyncReport
+    from connector.sync import SyncReport
 
 
 class OutputFormat(StrEnum):
@@ -50,6 +51,13 @@ BreakLockOption = Annotated[
 ReportOption = Annotated[
     Path | None, typer.Option("--report", help="Also write the HTML report of this run to this file.")
 ]
+FindingsOption = Annotated[
+    FindingsShown,
+    typer.Option("--findings", help="Table output: only findings no earlier run reported (new), or all with evidence."),
+]
+LimitOption = Annotated[
+    int, typer.Option("--limit", min=1, help="Table output: print at most this many finding and action lines.")
+]
 
 
 @handle_errors
@@ -65,6 +73,8 @@ def sync_command(
     adapter: AdapterOption = None,
     break_lock: BreakLockOption = False,
     report_path: ReportOption = None,
+    findings: FindingsOption = FindingsShown.new,
+    limit: LimitOption = DEFAULT_LIMIT,
 ) -> None:
     """Pull from the CRMs, find conflicts and missed SLAs, and write back when applying.
 
@@ -72,7 +82,8 @@ def sync_command(
     """
     config = open_config(config_path)
     do_apply = config.referee.apply if apply is None else apply
-    _run(config_path, config, do_apply, full, output, now, adapter, break_lock, report_path)
+    shown = SummaryOptions(findings=findings, limit=limit, terminal=is_terminal())
+    _run(config_path, config, do_apply, full, output, now, adapter, break_lock, report_path, shown)
 
 
 @handle_errors
@@ -83,13 +94,16 @@ def plan_command(
     now: NowOption = None,
     adapter: AdapterOption = None,
     break_lock: BreakLockOption = False,
+    findings: FindingsOption = FindingsShown.new,
+    limit: LimitOption = DEFAULT_LIMIT,
 ) -> None:
     """Like sync, but never writes back: show what would change.
 
     Example: referee plan -c config.toml --now 2026-11-27T10:00:00+08:00 --format json
     """
     config = open_config(config_path)
-    _run(config_path, config, False, full, output, now, adapter, break_lock)
+    shown = SummaryOptions(findings=findings, limit=limit, terminal=is_terminal())
+    _run(config_path, config, False, full, output, now, adapter, break_lock, None, shown)
 
 
 def _run(
@@ -102,9 +116,14 @@ def _run(
     adapter: list[str] | None,
     break_lock: bool,
     report_path: Path | None = None,
+    shown: SummaryOptions | None = None,
 ) -> None:
-    from connector.report import print_report, report_to_json
+    from connector.cli.summary import print_summary
+    from connector.readiness import require_rules
+    from connector.report import report_to_json
     from connector.sync import SyncOptions, run_sync
+
+    require_rules(config)
 
     if report_path is not None and not report_path.parent.is_dir():
         raise UsageError(f"--report {report_path}: the directory {report_path.parent} does not exist (create it first)")
@@ -113,12 +132,12 @@ def _run(
         moment = parse_now(now, config)
         adapters = build_adapters(config, store, adapter, now=moment if now else None)
         options = SyncOptions(now=moment, apply=do_apply, full=full, only=adapter or (), break_lock=break_lock)
-        report = _with_progress(lambda hook: run_sync(config, store, adapters, options, progress=hook))
+        report = with_progress(lambda watch: run_sync(config, store, adapters, options, progress=watch))
         _notify(config, store, report, moment)
         if output is OutputFormat.json:
             print(json.dumps(report_to_json(report), ensure_ascii=False, indent=2))
         else:
-            print_report(report, stdout)
+            print_summary(report, stdout, shown or SummaryOptions(terminal=is_terminal()))
         if report_path is not None:
             from connector.cli.report import write_report
 
@@ -155,18 +174,3 @@ def _notify(config: Config, store: Store, report: SyncReport, now: datetime) -> 
             + escape("; ".join(delivery.failed.values())),
             highlight=False,
         )
-
-
-def _with_progress(run: Callable[[ProgressHook | None], SyncReport]) -> SyncReport:
-    """A live pull counter on a terminal; nothing at all under cron (no TTY)."""
-    if not is_terminal():
-        return run(None)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True, console=stderr) as progress:
-        tasks: dict[str, TaskID] = {}
-
-        def hook(name: str, count: int) -> None:
-            if name not in tasks:
-                tasks[name] = progress.add_task(name)
-            progress.update(tasks[name], description=f"pulling {name}: {count:,} records and activities")
-
-        return run(hook)

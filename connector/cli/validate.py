@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from connector.cli.common import ConfigOption, handle_errors, open_config, stdout
-from connector.durations import format_duration
+from connector.cli.common import ConfigOption, handle_errors, open_config, stderr, stdout
+from connector.cli.rule_sentences import pursuit_sentence, sla_sentence
 
 if TYPE_CHECKING:
     from connector.config import AdapterConfig, Config
@@ -18,17 +18,23 @@ def validate_command(config_path: ConfigOption) -> None:
     Example: referee validate -c config.toml
     """
     from connector.config_state import check_state_url
+    from connector.readiness import config_gaps
 
     config = open_config(config_path)
     check_state_url(config.state_url(), config_path.name)
     for line in describe_config(config):
         stdout.print(line, highlight=False, markup=False)
+    for gap in config_gaps(config):  # valid, but a run would find nothing: say so instead of "OK" alone
+        stderr.print(f"Warning: {gap}", highlight=False, markup=False)
 
 
 def describe_config(config: Config) -> list[str]:
+    from connector.readiness import config_gaps
+
     mode = "apply (writes back)" if config.referee.apply else "dry-run (plan only)"
     lines = [
-        f"{config.source}: OK",
+        f"{config.source}: " + ("valid, but a run could not find anything yet (see the warnings)"
+                                if config_gaps(config) else "OK"),
         f"state store: {_redact_url(config.state_url())}",
         f"mode: {mode}; time zone {config.referee.timezone}; language {config.referee.language}",
     ]
@@ -38,18 +44,12 @@ def describe_config(config: Config) -> list[str]:
     lines.append(f"identity: {len(config.identity.match)} match rule(s): " + ", ".join(
         f"{m.name} ({' + '.join(m.on)})" for m in config.identity.match
     ))
-    for rule in config.rules.pursuit:
-        lines.append(f"pursuit rule {rule.name}: resolve {rule.resolve}, action {rule.action}")
-    for sla_rule in config.rules.sla:
-        ladder = ", ".join(f"{step.do} after {format_duration(step.after)}" for step in sla_rule.ladder)
-        late = f"; late first contacts: {sla_rule.on_late}" if sla_rule.first_activity_within is not None else ""
-        lines.append(
-            f"sla rule {sla_rule.name}: module {sla_rule.module}, {sla_rule.kind.replace('_', ' ')}; {ladder}{late}"
-        )
+    lines.extend(pursuit_sentence(rule) for rule in config.rules.pursuit)
+    lines.extend(sla_sentence(rule) for rule in config.rules.sla)
     for name in config.calendars:
         lines.append(f"calendar {name}")
     for name, team in config.teams.items():
-        lines.append(f"team {name}: {len(team.members)} member(s)")
+        lines.append(f"team {name}: {len(team.members)} member(s), {team.strategy}")
     for target in config.notify.targets:  # the URL holds a key: only its scheme is shown
         scheme = target.url.get_secret_value().split("://", 1)[0]
         quiet = f", quiet {target.quiet_hours}" if target.quiet_hours else ""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connector.domain import Module
 
@@ -67,6 +69,21 @@ class CheckCandidate(BaseModel):
     country: str | None = Field(default=None, max_length=100)
     city: str | None = Field(default=None, max_length=200)
     owner_id: str | None = Field(default=None, max_length=200, description="Who would own the new record.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _singular_names(cls, data: Any) -> Any:
+        """``email``/``phone`` (a string or a list), as ``referee check --record`` accepts them."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for one, many in (("email", "emails"), ("phone", "phones")):
+            if one in data:
+                value = data.pop(one)
+                extra = value if isinstance(value, list) else [value] if value is not None else []
+                existing = data.get(many) or []
+                data[many] = [*existing, *extra] if isinstance(existing, list) else existing
+        return data
 
     def as_candidate(self) -> dict[str, object]:
         """The dict the identity engine's ``check`` reads (empty fields left out)."""

@@ -63,6 +63,14 @@ def upgrade_v6(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def upgrade_v7(conn: Connection) -> None:
+    """Wall-clock start and finish per run, and the exemptions table (operator experience issue)."""
+    sql_type = "VARCHAR(32)" if conn.dialect.name == "sqlite" else "TIMESTAMP WITH TIME ZONE"
+    _add_columns(conn, tuple((table, column, sql_type) for table, column in schema.V7_COLUMNS))
+    for table in schema.V7_TABLES:
+        table.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[int, Migration]] = [
     (1, upgrade_v1),
     (2, upgrade_v2),
@@ -70,6 +78,7 @@ MIGRATIONS: list[tuple[int, Migration]] = [
     (4, upgrade_v4),
     (5, upgrade_v5),
     (6, upgrade_v6),
+    (7, upgrade_v7),
 ]
 
 

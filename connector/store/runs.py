@@ -7,10 +7,10 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, exc, insert, select, update
+from sqlalchemy import delete, exc, func, insert, select, update
 
 from connector.errors import StateError, SyncLockedError
 from connector.run_warnings import RunWarning, warnings_to_json
@@ -33,6 +33,15 @@ class RunInfo:
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
     warnings: tuple[RunWarning, ...] = ()
+    wall_started_at: datetime | None = None
+    """When the run really started (``started_at`` is its ``--now``); ``None`` for runs before v7."""
+    wall_finished_at: datetime | None = None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.wall_started_at is None or self.wall_finished_at is None:
+            return None
+        return (self.wall_finished_at - self.wall_started_at).total_seconds()
 
 
 class RunStore(StoreBase):
@@ -48,6 +57,7 @@ class RunStore(StoreBase):
         """
         token = uuid.uuid4().hex
         lock = schema.run_lock
+        taken = datetime.now(UTC)  # the wall clock, not ``now``: a replayed --now must not look weeks old
         if break_lock:
             with self._write() as conn:
                 conn.execute(delete(lock).where(lock.c.name == _LOCK_NAME))
@@ -55,7 +65,7 @@ class RunStore(StoreBase):
             try:
                 with self._write() as conn:
                     conn.execute(
-                        insert(lock).values(name=_LOCK_NAME, token=token, holder=holder, acquired_at=now)
+                        insert(lock).values(name=_LOCK_NAME, token=token, holder=holder, acquired_at=taken)
                     )
                 break
             except exc.IntegrityError:
@@ -65,8 +75,8 @@ class RunStore(StoreBase):
                     ).first()
                 if held is not None:  # else it was released in between: try again
                     raise SyncLockedError(
-                        f"another sync is running since {held.acquired_at} ({held.holder}); "
-                        "if that process is gone, run with --break-lock"
+                        f"another sync is running: {held.holder}, started {describe_age(held.acquired_at, taken)}; "
+                        "if that process is gone (check with ps on that host), run with --break-lock"
                     ) from None
         else:
             raise StateError("could not take the sync lock: it changed hands three times in a row; retry")
@@ -97,6 +107,7 @@ class RunStore(StoreBase):
                     mode=mode,
                     adapters=json.dumps(list(adapters)),
                     started_at=now,
+                    wall_started_at=datetime.now(UTC),
                     status="running",
                 )
             )
@@ -119,6 +130,7 @@ class RunStore(StoreBase):
                 .where(runs.c.run_id == run_id)
                 .values(
                     finished_at=now,
+                    wall_finished_at=datetime.now(UTC),
                     status=status,
                     counts=json.dumps(dict(counts), sort_keys=True),
                     error=error,
@@ -128,10 +140,11 @@ class RunStore(StoreBase):
             if result.rowcount != 1:
                 raise StateError(f'run "{run_id}" is not in the state store (was it started with start_run?)')
 
-    def list_runs(self, limit: int = 20) -> list[RunInfo]:
-        """The latest runs first."""
+    def list_runs(self, limit: int = 20, *, by_wall_clock: bool = False) -> list[RunInfo]:
+        """The latest runs first: by evaluation time (``--now``), or by when they really started."""
         runs = schema.runs
-        query = select(runs).order_by(runs.c.started_at.desc(), runs.c.run_id.desc()).limit(limit)
+        first = func.coalesce(runs.c.wall_started_at, runs.c.started_at) if by_wall_clock else runs.c.started_at
+        query = select(runs).order_by(first.desc(), runs.c.run_id.desc()).limit(limit)
         with self._read() as conn:
             return [_run_info(row) for row in conn.execute(query)]
 
@@ -207,7 +220,18 @@ def _run_info(row: Any) -> RunInfo:
         counts=json.loads(row.counts) if row.counts else {},
         error=row.error,
         warnings=_warnings(row.warnings),
+        wall_started_at=row.wall_started_at,
+        wall_finished_at=row.wall_finished_at,
     )
+
+
+def describe_age(at: datetime, now: datetime) -> str:
+    """``2026-12-04 02:31:15 UTC (3m 12s ago)``: a wall-clock time and how long ago it was."""
+    seconds = max(0, int((now - at).total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    age = f"{hours}h {minutes}m" if hours else f"{minutes}m {secs}s" if minutes else f"{secs}s"
+    return f"{at.astimezone(UTC).strftime('%Y-%m-%d %H:%M:%S')} UTC ({age} ago)"
 
 
 def _warnings(raw: str | None) -> tuple[RunWarning, ...]:

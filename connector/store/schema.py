@@ -303,3 +303,28 @@ findings = Table(
 )
 
 V6_TABLES: tuple[Table, ...] = (findings,)
+
+# --- v7: operator experience (issue 14) ------------------------------------------------------
+# Runs get the wall-clock time they really started and finished (``started_at`` is the run's
+# ``--now``, which a replayed run sets weeks back), so ``referee runs`` shows true start times and
+# durations. Exemptions: pairs of records that are not one customer, and customers two named reps
+# may pursue together (``referee exempt``).
+
+runs.append_column(Column("wall_started_at", UtcDateTime))
+runs.append_column(Column("wall_finished_at", UtcDateTime))
+
+V7_COLUMNS: tuple[tuple[Table, str], ...] = ((runs, "wall_started_at"), (runs, "wall_finished_at"))
+"""(table, column) added as UtcDateTime columns (the SQL type depends on the dialect)."""
+
+exemptions = Table(
+    "exemptions",
+    metadata,
+    Column("exemption_id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),  # "not-same" or "co-pursue"
+    Column("records", Text, nullable=False),  # JSON [[adapter, module, id], ...]
+    Column("users", Text, nullable=False),  # JSON [user id, ...] (co-pursue: the reps)
+    Column("reason", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+V7_TABLES: tuple[Table, ...] = (exemptions,)

@@ -6,7 +6,8 @@
 - ``snapshots.SnapshotStore``: users, records, activities and observed owner changes;
 - ``runs.RunStore``: the run lock, run history, per-stream cursors and a key/value store;
 - ``journal.JournalStore``: the action journal that keeps every action applied at most once;
-- ``findings.FindingsStore``: the findings history (first and last run that saw each finding).
+- ``findings.FindingsStore``: the findings history (first and last run that saw each finding);
+- ``exemptions.ExemptionStore``: what people exempted with ``referee exempt``.
 
 SQLite (``sqlite:///referee.db``) is the default; PostgreSQL works by URL
 (``postgresql+psycopg://user@host/db``). All datetimes go in and come out timezone-aware (UTC).
@@ -15,13 +16,14 @@ Every database failure surfaces as :class:`connector.errors.StateError`.
 
 from __future__ import annotations
 
+from connector.store.exemptions import ExemptionStore
 from connector.store.findings import FindingsStore
 from connector.store.journal import JournalStore
 from connector.store.runs import RunStore
 from connector.store.snapshots import SnapshotStore
 
 
-class Store(SnapshotStore, RunStore, JournalStore, FindingsStore):
+class Store(SnapshotStore, RunStore, JournalStore, FindingsStore, ExemptionStore):
     """SQLAlchemy Core state store; ``Store.open(url)`` gives a migrated, ready store.
 
     Example::

@@ -17,6 +17,7 @@ from datetime import datetime
 from connector.domain import Action, Finding, FindingKind, RecordRef
 from connector.gcpause import gc_paused
 from connector.i18n import EN, Messages
+from rules.exemptions import Exemption, honour
 from rules.identity.config import IdentityConfig
 from rules.identity.explain import explain_edges, record_label
 from rules.identity.resolve import Resolution, resolve
@@ -37,6 +38,7 @@ def evaluate_pursuit(
     *,
     resolution: Resolution | None = None,
     msg: Messages = EN,
+    exemptions: Sequence[Exemption] = (),
 ) -> tuple[list[Finding], list[Action]]:
     """Findings and actions for every customer pursued by more than one rep, in a stable order.
 
@@ -46,7 +48,9 @@ def evaluate_pursuit(
     if not rules:
         return [], []
     with gc_paused():
-        return _evaluate(snapshot, identity, rules, now, resolution or resolve(snapshot.records, identity), msg)
+        return _evaluate(
+            snapshot, identity, rules, now, resolution or resolve(snapshot.records, identity), msg, exemptions
+        )
 
 
 def _evaluate(
@@ -56,7 +60,9 @@ def _evaluate(
     now: datetime,
     resolution: Resolution,
     msg: Messages,
+    exemptions: Sequence[Exemption] = (),
 ) -> tuple[list[Finding], list[Action]]:
+    by_ref = {r.ref: r for r in resolution.records} if exemptions else {}
     if resolution.stats.capped_blocks:
         log.warning(
             "identity: %d fuzzy blocks larger than max_block_size=%d were skipped (largest %d records)",
@@ -71,6 +77,8 @@ def _evaluate(
             continue
         for rule in rules:
             finding = _judge(resolution, members, everyone, snapshot, rule, now, msg)
+            if finding is not None and exemptions:
+                finding = honour(finding, by_ref, exemptions)
             if finding is not None:
                 findings.append(finding)
                 actions.extend(plan_actions(finding, resolution, members, rule, snapshot.users, msg))

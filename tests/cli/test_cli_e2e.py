@@ -59,6 +59,8 @@ def test_plan_is_deterministic(demo_config: Path) -> None:
     first, second = plan_json(demo_config), plan_json(demo_config)
     assert first["counts"]["records_pulled"] > 0
     assert second["counts"]["records_pulled"] == 0  # incremental: nothing changed since the first run
+    assert all(f.pop("new") for f in first["findings"])  # JSON keeps every finding and says which are new
+    assert not any(f.pop("new") for f in second["findings"])
     assert (first["findings"], first["actions"]) == (second["findings"], second["actions"])
 
 
@@ -121,7 +123,8 @@ def test_second_sync_is_refused_while_one_runs(demo_config: Path) -> None:
         result = run_referee("sync", "-c", str(demo_config), "--now", DEMO_NOW)
     store.close()
     assert result.returncode != 0
-    assert "another sync is running since" in result.stderr
+    assert "another sync is running: sync pid 1 on elsewhere, started " in result.stderr
+    assert "s ago)" in result.stderr  # wall-clock age, not the other run's --now (2026-11-27T02:00)
     assert "Traceback" not in result.stderr
 
 

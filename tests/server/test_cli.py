@@ -90,3 +90,18 @@ def test_serve_refuses_several_processes_on_sqlite(config: Path) -> None:
 
     assert result.returncode == 2
     assert "needs a PostgreSQL state store" in result.stderr
+
+
+def test_serve_without_api_keys_warns_at_start(tmp_path: Path) -> None:
+    from tests.server.conftest import ServerProcess, free_port
+
+    path = write_config(tmp_path, f"sqlite:///{tmp_path / 'state.db'}")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('api_keys = ["${REFEREE_API_KEY}"]\n', ""), encoding="utf-8")
+    assert "api_keys =" not in path.read_text(encoding="utf-8")
+    server = ServerProcess.serve(path, free_port())
+    try:
+        log = server.log_text()
+    finally:
+        server.stop()
+    assert "Warning: [server] api_keys is empty, so POST /v1/check answers 401 to everyone" in log

@@ -258,6 +258,20 @@ def test_check_with_the_key_finds_the_stored_customer(server: ServerProcess) -> 
     assert "A-200" in response.text
 
 
+def test_check_accepts_email_and_phone_like_the_cli(server: ServerProcess) -> None:
+    body = lead_event("evt-check-email", "A-300", contact={"email": "mei.lin@initech.cn", "phone": "+86 21 5555 0101"})
+    post_event(server, body, signed_headers(body))
+    wait_for(lambda: inbox_status(server, "evt-check-email") == (EventStatus.DONE, 1), what="the worker")
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+
+    by_email = httpx.post(f"{server.base_url}/v1/check", json={"email": "MEI.LIN@initech.cn"}, headers=auth, timeout=10)
+    by_phone = httpx.post(f"{server.base_url}/v1/check", json={"phone": ["+86 21 5555 0101"]}, headers=auth, timeout=10)
+
+    assert by_email.status_code == 200, by_email.text
+    assert by_phone.status_code == 200, by_phone.text
+    assert "A-300" in by_email.text and "A-300" in by_phone.text
+
+
 def test_check_rejects_unknown_fields_with_422(server: ServerProcess) -> None:
     response = httpx.post(
         f"{server.base_url}/v1/check",

@@ -353,3 +353,20 @@ def test_a_lost_notification_channel_warns_and_the_sync_still_succeeds(served, t
         "POST",
     ]
     assert len(org.channels) == 1 and "1000000068001" not in org.channels
+
+
+def test_doctor_against_the_fake_org_passes_then_names_a_missing_scope(served) -> None:
+    org, config = served
+    result = run_referee("doctor", "-c", str(config), "--json", env=ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    checks = {c["subject"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["adapter zoho: auth"]["outcome"] == "pass"
+    assert checks["adapter zoho: read Leads"]["outcome"] == "pass"
+    assert checks["adapter zoho: write reassign"]["outcome"] == "note"  # Zoho cannot test a write scope
+    assert not any(w.path for w in org.writes())  # doctor never writes
+
+    org.scopes = tuple(s for s in org.scopes if "calls" not in s.lower() and s != "ZohoCRM.modules.ALL")
+    missing = run_referee("doctor", "-c", str(config), "--json", env=ENV)
+    assert missing.returncode == 3
+    [failure] = [c for c in json.loads(missing.stdout)["checks"] if c["subject"] == "adapter zoho: read Calls"]
+    assert failure["outcome"] == "fail" and "ZohoCRM.modules.calls.READ" in failure["fix"]
