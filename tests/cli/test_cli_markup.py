@@ -55,7 +55,8 @@ def test_an_inbox_error_and_a_run_error_print_literally(config: Path, tmp_path: 
 def test_our_own_section_hints_survive_in_an_error_line(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text(
-        f'[referee]\nstate = "sqlite:///{tmp_path / "s.db"}"\n\n[adapters.demo]\nkind = "file"\npath = "nowhere"\n',
+        f'[referee]\nstate = "sqlite:///{tmp_path / "s.db"}"\n\n[adapters.demo]\nkind = "file"\npath = "nowhere"\n'
+        '\n[[rules.pursuit]]\nname = "p"\nactive_within = "30d"\nresolve = "first-touch"\naction = "flag"\n',
         encoding="utf-8",
     )
 

@@ -81,6 +81,12 @@ items = "data"
 [adapters.acme.read.records.fields]
 id = "id"
 module = "'Leads'"
+
+[[rules.pursuit]]
+name = "p"
+active_within = "30d"
+resolve = "first-touch"
+action = "flag"
 """,
         encoding="utf-8",
     )
