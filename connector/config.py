@@ -110,8 +110,18 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file (copy config.example.toml to start)") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path} is a directory; give the config file itself (e.g. -c {path}/config.toml)") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: cannot read the config file (permission denied)") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{label}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{label}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{label}: nests too deeply to be a config (check the brackets)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or type(exc).__name__})") from None
     return parse_config(raw, label=label, environ=os.environ if environ is None else environ, source=path)
 
 
@@ -119,11 +129,17 @@ def parse_config(
     raw: Mapping[str, Any], *, label: str = "config", environ: Mapping[str, str], source: Path | None = None
 ) -> Config:
     secret_paths: set[tuple[str | int, ...]] = set()
-    resolved = _resolve_vars(raw, (), environ, secret_paths, label)
     try:
+        resolved = _resolve_vars(raw, (), environ, secret_paths, label)
+        secrets = {str(_lookup(resolved, p)): str(_lookup(raw, p)) for p in secret_paths}
         config = Config.model_validate(resolved)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, resolved, secret_paths, label)) from None
+        raise ConfigError(_redact(_describe(exc, resolved, secret_paths, label), secrets)) from None
+    except (ArithmeticError, RecursionError, ValueError) as exc:  # a validator that overflowed
+        raise ConfigError(
+            f"{label}: a value is out of range or nested too deeply ({type(exc).__name__}); "
+            "check the numbers and durations you changed"
+        ) from None
     problems = validate_references(config.rules.sla, config.calendars, config.teams, config.assignment)
     problems += _rule_tag_problems(config)
     try:
@@ -131,7 +147,7 @@ def parse_config(
     except UsageError as exc:
         problems.append(f"exempt: {exc}")
     if problems:
-        raise ConfigError("\n".join(f"{label}: {problem}" for problem in problems))
+        raise ConfigError(_redact("\n".join(f"{label}: {problem}" for problem in problems), secrets))
     if source is None:
         return config
     adapters = {
@@ -139,6 +155,15 @@ def parse_config(
         for name, section in config.adapters.items()
     }
     return config.model_copy(update={"source": source, "adapters": adapters})
+
+
+def _redact(message: str, secrets: Mapping[str, str]) -> str:
+    """No value that came from ``${VAR}`` is echoed, whatever key it was put in: it is shown as
+    the ``${VAR}`` text the file holds."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 3:
+            message = message.replace(secret, secrets[secret])
+    return message
 
 
 def _rule_tag_problems(config: Config) -> list[str]:
@@ -179,9 +204,13 @@ def _describe(exc: ValidationError, raw: Any, secrets: set, label: str) -> str:
     lines = []
     for error in exc.errors(include_input=False, include_url=False):
         loc = _clean_loc(error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        key, sep, rest = message.partition(": ")
+        node = _lookup(raw, loc)
+        if sep and isinstance(node, dict) and key in node:  # a model-level check names one key
+            loc, message = (*loc, key), rest
         where = _dotted(loc)
         value = _lookup(raw, loc)
-        message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key " + _did_you_mean(str(loc[-1]) if loc else "")
         elif error["type"] == "missing":

@@ -10,14 +10,18 @@ from pydantic import BeforeValidator, PlainSerializer
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|w|d|h|m|s)")
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+MAX_DURATION = timedelta(days=3660)
+"""Ten years: no wait, window or timeout in a config is longer; a bigger one is a typo."""
 
 
 def parse_duration(text: str) -> timedelta:
     """Parse ``"1d12h"``-style text; raise ``ValueError`` with a hint on anything else."""
     raw = text.strip().replace(" ", "") if isinstance(text, str) else ""
-    if not raw or _PART.sub("", raw) != "":
-        raise ValueError(f'"{text}" is not a duration (write e.g. "24h" or "7d")')
+    if not raw or len(raw) > 64 or _PART.sub("", raw) != "":
+        raise ValueError(f'"{text[:80]}" is not a duration (write e.g. "24h" or "7d")')
     seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(raw))
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f'"{text}" is longer than ten years (write e.g. "24h" or "7d")')
     return timedelta(seconds=seconds)
 
 

@@ -33,6 +33,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 
 from connector import __version__
 from connector.errors import BudgetExhaustedError, ConnectorError, OutcomeUnknownError, RetriableApiError
+from connector.redirects import refuse_cross_origin
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 NOTHING_DONE_STATUSES = frozenset({429, 503})
@@ -101,6 +102,7 @@ class HttpClient:
         self.sleep = sleep
         self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", USER_AGENT)
+        self.session.hooks["response"].append(refuse_cross_origin(crm))  # see connector.redirects
         self.budget = budget or CallBudget(None)
         self.retry_statuses = frozenset(retry_statuses)
         self.classify = classify

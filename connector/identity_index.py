@@ -67,6 +67,10 @@ class CheckVerdict(BaseModel):
     """Fuzzy name tokens shared by more than ``max_block_size`` records (too common to block on)."""
 
 
+MAX_KEY = 512
+"""Characters in one stored identity key (a normalised e-mail, phone, domain or name token)."""
+
+
 def refresh_keys(
     store: Store, records: Sequence[Record], identity: IdentityConfig, resolution: Resolution | None = None
 ) -> int:
@@ -82,7 +86,9 @@ def refresh_keys(
     rows: list[dict[str, str]] = []
     for record in records:
         ident = (record.adapter, record.module.value, record.id)
-        keys = blocking_keys(extractor.extract(record), identity.match)
+        # A key longer than MAX_KEY cannot match anything real and would not fit in an index row
+        # (PostgreSQL's btree limit is about 2.7 kB).
+        keys = [(t, v) for t, v in blocking_keys(extractor.extract(record), identity.match) if len(v) <= MAX_KEY]
         if ident in customer_of:
             keys.append((CUSTOMER_KEY, customer_of[ident]))
         rows.extend(

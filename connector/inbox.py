@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, and_, exc, func, insert, or_, select, update
+from sqlalchemy import Insert, and_, delete, exc, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -273,6 +273,29 @@ class Inbox:
                     select(func.count()).select_from(_inbox).where(_inbox.c.status.in_(pending))
                 ).scalar_one()
             )
+
+    def prune(self, *, before: datetime, batch: int = 1_000) -> int:
+        """Delete done events (with their raw bodies) finished before ``before``; returns how many.
+
+        Parked and pending events are kept whatever their age: they still need someone. In
+        batches, so a large backlog never holds a long write lock. A CRM redelivering an event
+        older than ``[server] keep_events`` is accepted again (the staleness guard keeps it from
+        undoing newer record copies).
+        """
+        removed = 0
+        while True:
+            with self._add_lock, self.store.begin() as conn:
+                old = (
+                    select(_inbox.c.seq)
+                    .where(_inbox.c.status == EventStatus.DONE.value, _inbox.c.finished_at < before)
+                    .limit(batch)
+                )
+                seqs = [row.seq for row in conn.execute(old)]
+                if seqs:
+                    conn.execute(delete(_inbox).where(_inbox.c.seq.in_(seqs)))
+            removed += len(seqs)
+            if len(seqs) < batch:
+                return removed
 
     def counts(self) -> dict[str, int]:
         """Events per status."""

@@ -39,7 +39,8 @@ from connector.protocol import CrmAdapter
 from connector.rails import KV_NAMESPACE, activity_counts, check_rails
 from connector.recovery import Settled, Stranded, settle_all, stranded
 from connector.rule_coverage import idle_rule_warnings
-from connector.run_warnings import RunWarning, drain_warnings
+from connector.run_warnings import MAX_PER_RUN, RunWarning, drain_warnings
+from connector.sanitize import split_records
 from connector.store import Store
 from rules.engine import evaluate
 from rules.snapshot import Plan, Snapshot
@@ -191,9 +192,10 @@ def pull_adapter(
     for batch in adapter.pull(cursors, full=options.full):
         if options.stop is not None and options.stop.is_set():
             raise SyncInterrupted("stopped while pulling; nothing was planned or written (run again to go on)")
-        if batch.records:
-            refs.extend(r.ref for r in batch.records)
-            changes = store.upsert_records(batch.records, seen_at=options.now)
+        records = _storable(name, batch.records, report)
+        if records:
+            refs.extend(r.ref for r in records)
+            changes = store.upsert_records(records, seen_at=options.now)
             report.counts["owner_changes_seen"] = report.counts.get("owner_changes_seen", 0) + len(changes)
         if batch.activities:
             store.upsert_activities(batch.activities)
@@ -207,6 +209,16 @@ def pull_adapter(
         report.counts["records_pulled"] = report.counts.get("records_pulled", 0) + len(batch.records)
         report.counts["activities_pulled"] = report.counts.get("activities_pulled", 0) + len(batch.activities)
     return refs
+
+
+def _storable(name: str, records: Sequence[Record], report: SyncReport) -> list[Record]:
+    """The records the store can hold; each other one is a ``record_rejected`` warning, counted."""
+    good, bad = split_records(records)
+    if bad:
+        report.counts["records_rejected"] = report.counts.get("records_rejected", 0) + len(bad)
+        room = MAX_PER_RUN - len(report.warnings)
+        report.warnings += [RunWarning(name, "record_rejected", line) for line in bad[: max(room, 0)]]
+    return good
 
 
 def confirm_clock_starts(

@@ -25,6 +25,7 @@ from connector.errors import ConnectorError, StateError
 from connector.identity_index import CANDIDATE_FIELDS, CheckVerdict, check, refresh_keys
 from connector.inbox import Claim, EventStatus, Inbox, describe_refs
 from connector.protocol import CrmAdapter, WebhookSource
+from connector.sanitize import split_records
 from connector.server.logs import get_logger
 from connector.server.metrics import Metrics
 from connector.store import Store
@@ -33,6 +34,7 @@ from rules.engine import evaluate
 from rules.snapshot import Snapshot
 
 log = get_logger("worker")
+PRUNE_EVERY_S = 600.0
 
 Clock = Callable[[], datetime]
 RelatedFinder = Callable[[Store, Sequence[Record], Config, datetime], set[RecordRef]]
@@ -77,6 +79,7 @@ class Worker:
         self.related = related or identity_related
         self.settings = config.server.worker
         self._stop: threading.Event | None = None
+        self._next_prune = 0.0  # time.monotonic() of the next inbox clean-up
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -94,7 +97,21 @@ class Worker:
                 log.exception("worker error; continuing", extra={"error": f"{type(exc).__name__}: {exc}"})
                 busy = False
             if not busy:
+                self._prune()
                 stop.wait(idle)
+
+    def _prune(self) -> None:
+        """When idle, at most every ten minutes: forget done events older than ``keep_events``."""
+        if time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + PRUNE_EVERY_S
+        try:
+            removed = self.inbox.prune(before=self.clock() - self.config.server.keep_events)
+        except StateError as exc:
+            log.error("inbox clean-up failed; retrying later", extra={"error": str(exc)})
+            return
+        if removed:
+            log.info("inbox pruned", extra={"events": removed})
 
     def process_one(self, stop: threading.Event | None = None) -> bool:
         """Claim and process one due event; ``False`` when the inbox had none."""
@@ -189,6 +206,9 @@ class Worker:
                 records.extend(adapter.fetch_records(event.record_refs))
         if deleted:
             self.store.delete_records(deleted, seen_at=now)
+        records, rejected = split_records(records)  # fetched records were not checked at intake
+        for line in rejected:
+            log.warning("record rejected", extra={"adapter": name, "detail": line})
         if records:
             self.store.upsert_records(records, seen_at=now)
             _refresh_identity(self.store, records, self.config)

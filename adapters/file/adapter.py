@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
+
 from adapters.file.atomic import write_atomic
 from adapters.file.config import FileAdapterConfig
 from adapters.file.parse import BadValue, to_activity, to_record, to_user
@@ -25,6 +27,16 @@ MAX_LISTED_ERRORS = 20
 CSV_READ_ONLY = "CSV exports are read-only; export as JSON Lines to write back"
 _WRITABLE = frozenset(t.value for t in ActionType)
 T = TypeVar("T")
+
+
+def _first_problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors(include_input=False, include_url=False)[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg", "invalid"))
+    if isinstance(exc, RecursionError):
+        return "nests too deeply to be a record"
+    return str(exc) or type(exc).__name__
 
 
 def _utcnow() -> datetime:
@@ -107,6 +119,9 @@ class FileAdapter:
                 item = convert(row)
             except BadValue as exc:
                 errors.append(f"{row.file}:{row.line}: {exc}")
+                continue
+            except (ValidationError, ValueError, OverflowError, RecursionError) as exc:
+                errors.append(f"{row.file}:{row.line}: {_first_problem(exc)}")
                 continue
             key = identity(item)
             if key in seen:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from connector.errors import ConfigError
+from connector.errors import ConfigError, DataError
 
 Format = Literal["jsonl", "csv"]
 STREAMS = ("users", "records", "activities")
@@ -72,14 +72,22 @@ def rename(data: Mapping[str, Any], columns: Mapping[str, str]) -> dict[str, Any
 
 
 def _iter_jsonl(path: Path, columns: Mapping[str, str]) -> Iterator[Row | BadLine]:
-    with path.open(encoding="utf-8-sig") as handle:
-        for number, text in enumerate(handle, start=1):
+    with path.open("rb") as handle:  # bytes, so one line of invalid UTF-8 is one bad line
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                yield BadLine(path.name, number, f"not UTF-8 text (byte {exc.start + 1} of the line)")
+                continue
             if not text.strip():
                 continue
             try:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
                 yield BadLine(path.name, number, f"not valid JSON ({exc.msg} at column {exc.colno})")
+                continue
+            except RecursionError:
+                yield BadLine(path.name, number, "nests too deeply to be a record")
                 continue
             if not isinstance(data, dict):
                 yield BadLine(path.name, number, f"expected a JSON object, got {type(data).__name__}")
@@ -88,6 +96,10 @@ def _iter_jsonl(path: Path, columns: Mapping[str, str]) -> Iterator[Row | BadLin
 
 
 def _iter_csv(path: Path, columns: Mapping[str, str]) -> Iterator[Row | BadLine]:
+    try:
+        path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path.name}: not UTF-8 text (byte {exc.start + 1}); export it as UTF-8") from None
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle, restkey="\x00extra", restval=None)
         headers = reader.fieldnames or []

@@ -34,7 +34,7 @@ from adapters.webhook.vocab import (
     USER_FIELDS,
     WRITE_PLACEHOLDERS,
 )
-from connector.config_base import ConfigModel, TimeZoneName
+from connector.config_base import ConfigModel, TimeZoneName, check_http_url
 from connector.durations import Duration
 from connector.links import check_record_url
 
@@ -87,14 +87,17 @@ class WebhookAdapterConfig(ConfigModel):
     def _record_url(cls, value: str | None) -> str | None:
         return check_record_url(value)
 
+    @field_validator("timeout")
+    @classmethod
+    def _positive_timeout(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) < value <= timedelta(minutes=10):
+            raise ValueError('timeout must be between 1ms and 10m (e.g. "30s")')
+        return value
+
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError(
-                'base_url must start with http:// or https:// (e.g. "https://crm.example.com/api")'
-            )
-        return value.rstrip("/")
+        return check_http_url(value, "base_url").rstrip("/")
 
     @model_validator(mode="after")
     def _inbound_sources(self) -> WebhookAdapterConfig:

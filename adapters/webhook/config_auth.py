@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from adapters.webhook.fieldpath import FieldPath
-from connector.config_base import ConfigModel
+from connector.config_base import ConfigModel, check_http_url
 from connector.durations import Duration
 
 
@@ -137,6 +137,8 @@ _HTTP = re.compile(r"^https?://")
 
 
 def _absolute_or_path(value: str, key: str) -> str:
-    if not (_HTTP.match(value) or value.startswith("/")):
+    if value.startswith("/") and not value.startswith("//"):
+        return value
+    if not _HTTP.match(value):
         raise ValueError(f'{key} must be an http(s) URL or a path under base_url (e.g. "/oauth/token")')
-    return value
+    return check_http_url(value, key, "https://crm.example.com/oauth/token")

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from adapters.webhook.fieldpath import FieldPath
-from connector.config_base import ConfigModel
+from connector.config_base import ConfigModel, check_http_url
 from connector.domain import Module
 from connector.durations import Duration
 
@@ -94,12 +94,9 @@ class SignatureConfig(ConfigModel):
     @field_validator("public_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError(
-                "public_url must start with http:// or https:// (the address the CRM calls, e.g. "
-                '"https://referee.example.com/webhooks/hubspot")'
-            )
-        return value
+        if value is None:
+            return None
+        return check_http_url(value, "public_url (the address the CRM calls)", "https://referee.example.com/webhooks/hubspot")
 
     @model_validator(mode="after")
     def _consistent(self) -> SignatureConfig:

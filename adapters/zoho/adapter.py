@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
+from pydantic import ValidationError
 
 from adapters.zoho import undo, verify
 from adapters.zoho.activities import ACTIVITY_FIELDS, OPTIONAL_FIELDS, activity_ids, to_activities
@@ -27,6 +28,7 @@ from adapters.zoho.timeline import TimelineLookup
 from adapters.zoho.unavailability import AbsenceFeed
 from adapters.zoho.watch import load_channel, maintain_channel
 from adapters.zoho.wire import (
+    BadRecordError,
     fields_for,
     format_time,
     parse_notification,
@@ -162,15 +164,7 @@ class ZohoAdapter:
             yield from _with_cursor(
                 module.value,
                 (
-                    PullBatch(
-                        module.value,
-                        records=[
-                            self.timeline.apply_cached(
-                                to_record(self.name, module, raw, self.config.fields, integration_user_id=me)
-                            )
-                            for raw in page
-                        ],
-                    )
+                    PullBatch(module.value, records=self._records(module, page, me))
                     for page in pages
                 ),
                 watermark,
@@ -328,7 +322,7 @@ class ZohoAdapter:
         try:
             payload = json.loads(body)
             note = parse_notification(payload)
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # UnicodeDecodeError is a ValueError
             raise WebhookRejectedError(
                 "zoho: not a Zoho watch notification (expected JSON with ids)", status=400
             ) from None
@@ -367,10 +361,28 @@ class ZohoAdapter:
                 by_module[ref.module].append(ref.id)
         records: list[Record] = []
         for module, ids in by_module.items():
-            for raw in self.client.get_by_ids(module.value, ids, self._fields[module], converted=True):
-                record = to_record(self.name, module, raw, self.config.fields, integration_user_id=me)
-                records.append(self.timeline.apply_cached(record))
+            page = self.client.get_by_ids(module.value, ids, self._fields[module], converted=True)
+            records.extend(self._records(module, page, me))
         return records
+
+    def _records(self, module: Module, page: Iterable[Mapping[str, Any]], me: str | None) -> list[Record]:
+        """Map a page; a record that cannot be read is a ``bad_record`` warning and is skipped."""
+        records: list[Record] = []
+        for raw in page:
+            try:
+                record = to_record(self.name, module, raw, self.config.fields, integration_user_id=me)
+            except (BadRecordError, ValidationError) as exc:
+                message = str(exc) if isinstance(exc, BadRecordError) else _validation_line(self.name, module, raw, exc)
+                self.warnings.add("bad_record", message + "; the record was skipped")
+                continue
+            records.append(self.timeline.apply_cached(record))
+        return records
+
+
+def _validation_line(adapter: str, module: Module, raw: Mapping[str, Any], exc: ValidationError) -> str:
+    first = exc.errors(include_input=False, include_url=False)[0]
+    field = ".".join(str(p) for p in first.get("loc", ()))
+    return f"{adapter}: {module.value} {str(raw.get('id'))[:60]}: field {field}: {first.get('msg', 'invalid')}"
 
 
 def _with_cursor(stream: str, batches: Iterator[PullBatch], cursor: str) -> Iterator[PullBatch]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from adapters.zoho.related import DEFAULT_MOVE_RELATED, RelatedModule
-from connector.config_base import ConfigModel
+from connector.config_base import ConfigModel, check_http_url
 from connector.domain import Module
 from connector.durations import Duration
 from connector.links import check_record_url
@@ -56,6 +56,7 @@ class ZohoAdapterConfig(ConfigModel):
     fields: dict[str, str] = Field(default_factory=dict)
     conflict_tag: str = "referee-conflict"
     flag_field: str = ""
+    empty_ok: ClassVar[frozenset[str]] = frozenset({"flag_field", "refresh_token"})  # "" = none (yet)
     notes: bool = True
     notify: bool = False
     move_related: tuple[RelatedModule, ...] = DEFAULT_MOVE_RELATED
@@ -67,7 +68,7 @@ class ZohoAdapterConfig(ConfigModel):
     watch_renew_before: Duration = timedelta(days=1)
     accounts_url: str | None = None
     api_domain: str | None = None
-    timeout: float = Field(default=30.0, gt=0)
+    timeout: float = Field(default=30.0, gt=0, le=600)
     # First loads of a module with more records than this use Bulk Read (0 = always Get Records).
     bulk_read_above: int = Field(default=20_000, ge=0)
     bulk_poll_interval: Duration = timedelta(seconds=10)
@@ -78,6 +79,11 @@ class ZohoAdapterConfig(ConfigModel):
     """The org id in Zoho's web URLs (``crm.zoho.com/crm/org<ID>/…``), for exact record links."""
     record_url: str | None = None
     """Links to records in reports and digests; default: Zoho's web UI of the data center."""
+
+    @field_validator("accounts_url", "api_domain")
+    @classmethod
+    def _http_urls(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else check_http_url(value, str(info.field_name), "https://www.zohoapis.com")
 
     @field_validator("record_url")
     @classmethod

@@ -103,6 +103,22 @@ def parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+class BadRecordError(ValueError):
+    """A record Zoho sent that cannot be read (the adapter reports it and skips it)."""
+
+
+def strict_time(raw: Mapping[str, Any], key: str, where: str) -> datetime | None:
+    """Like :func:`parse_time`, but a value that is there and is not a timestamp is an error, not empty."""
+    value = raw.get(key)
+    if value is None or value == "":
+        return None
+    parsed = parse_time(value)
+    if parsed is None:
+        shown = repr(value)[:80]
+        raise BadRecordError(f"{where}: field {key} = {shown} is not a Zoho timestamp (ISO 8601 with an offset)")
+    return parsed
+
+
 def format_time(value: datetime) -> str:
     """ISO 8601 with offset, seconds precision (the shape Zoho expects in headers and bodies)."""
     return value.isoformat(timespec="seconds")
@@ -139,6 +155,9 @@ def to_record(
 ) -> Record:
     """One Zoho record → :class:`Record`; lookups give ids, ``extra`` keeps who modified it."""
     mapping = field_map(module, overrides)
+    where = f"{adapter}: {module.value} {str(raw.get('id'))[:60]}"
+    if raw.get("id") in (None, ""):
+        raise BadRecordError(f"{where}: the record has no id")
     values: dict[str, Any] = {}
     for key, api_names in mapping.items():
         if key in ("emails", "phones"):
@@ -147,7 +166,7 @@ def to_record(
         elif key == "account_id":
             values[key] = lookup_id(raw.get(api_names[0])) or _text(raw.get(api_names[0]))
         elif key == "assigned_at":
-            values[key] = parse_time(raw.get(api_names[0]))
+            values[key] = parse_time(raw.get(api_names[0]))  # a mapped custom field: may hold anything
         else:
             values[key] = _text(raw.get(api_names[0]))
     if module is Module.CONTACTS and "company" not in overrides:
@@ -165,8 +184,8 @@ def to_record(
         module=module,
         id=str(raw["id"]),
         owner_id=lookup_id(raw.get("Owner")),
-        created_at=parse_time(raw.get("Created_Time")),
-        modified_at=parse_time(raw.get("Modified_Time")),
+        created_at=strict_time(raw, "Created_Time", where),
+        modified_at=strict_time(raw, "Modified_Time", where),
         tags=tuple(str(t.get("name")) for t in tags if isinstance(t, Mapping) and t.get("name")),
         extra=extra,
         **values,

@@ -11,6 +11,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from connector.cli.common import (
@@ -51,6 +52,7 @@ def serve_command(
     import uvicorn
 
     from connector.server.app import CONFIG_ENV
+    from connector.server.limits import bounded_protocol
     from connector.server.logs import setup_logging
 
     config = open_config(config_path)
@@ -78,6 +80,8 @@ def serve_command(
         host=host or config.server.host,
         port=port or config.server.port,
         workers=workers,
+        http=bounded_protocol(config.server.max_header_bytes, config.server.max_headers),
+        limit_concurrency=config.server.max_connections,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=30,
@@ -162,20 +166,21 @@ def inbox_list(
     if as_json:
         print(json.dumps([_entry_json(e) for e in entries], ensure_ascii=False, indent=2))
         return
-    table = Table(title="Webhook inbox " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    title = "Webhook inbox " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    table = Table(title=escape(title))
     for column in ("id", "adapter", "event", "status", "attempts", "received", "next try", "error"):
         table.add_column(column)
     for entry in entries:
         waiting = entry.status == EventStatus.PENDING and entry.attempts
-        table.add_row(
+        table.add_row(  # event ids and errors are CRM text: never Rich markup
             str(entry.seq),
-            entry.adapter,
-            entry.event_id,
+            escape(entry.adapter),
+            escape(entry.event_id),
             entry.status.value,
             str(entry.attempts),
             entry.received_at.isoformat(timespec="seconds"),
             entry.available_at.isoformat(timespec="seconds") if waiting else "",
-            entry.error or "",
+            escape(entry.error or ""),
         )
     stdout.print(table)
 
@@ -203,7 +208,7 @@ def inbox_retry(
         entry = Inbox(store).retry(event, now=datetime.now(UTC))
     finally:
         store.close()
-    stdout.print(f"event {entry.seq} ({entry.adapter} {entry.event_id}) is queued again", highlight=False)
+    stdout.print(f"event {entry.seq} ({entry.adapter} {entry.event_id}) is queued again", highlight=False, markup=False)
 
 
 def _entry_json(entry: InboxEntry) -> dict[str, object]:

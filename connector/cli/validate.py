@@ -17,9 +17,11 @@ def validate_command(config_path: ConfigOption) -> None:
 
     Example: referee validate -c config.toml
     """
+    from connector.config_state import check_state_url
     from connector.readiness import config_gaps
 
     config = open_config(config_path)
+    check_state_url(config.state_url(), config_path.name)
     for line in describe_config(config):
         stdout.print(line, highlight=False, markup=False)
     for gap in config_gaps(config):  # valid, but a run would find nothing: say so instead of "OK" alone

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import Scope
 
 from connector import __version__
 from connector.config import Config, load_config
@@ -25,6 +26,7 @@ from connector.protocol import CrmAdapter
 from connector.run_warnings import RunWarning
 from connector.server import check, health, webhooks
 from connector.server.intake import BatchWriter
+from connector.server.limits import BodyLimit
 from connector.server.logs import get_logger, setup_logging
 from connector.server.metrics import Metrics
 from connector.server.state import ServerState
@@ -98,6 +100,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.referee = state
+    app.add_middleware(BodyLimit, limit=config.server.max_body, on_refused=_count_refusal(state))
     app.include_router(webhooks.router)
     app.include_router(check.router)
     app.include_router(health.router)
@@ -121,6 +124,18 @@ def _build_adapters(config: Config, store: Store) -> dict[str, CrmAdapter]:
         name: build_adapter(name, section, store=store, default_tz=config.referee.timezone)
         for name, section in config.adapters.items()
     }
+
+
+def _count_refusal(state: ServerState) -> Callable[[Scope], None]:
+    """Oversized webhooks count as ``too_large`` for their adapter, as the route would count them."""
+
+    def count(scope: Scope) -> None:
+        path = str(scope.get("path", ""))
+        if path.startswith("/webhooks/"):
+            name = path.removeprefix("/webhooks/")
+            state.metrics.received.labels(name if name in state.adapters else "unknown", "too_large").inc()
+
+    return count
 
 
 def _depth(inbox: Inbox) -> int | None:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from connector.identity_index import CheckVerdict, check
 from connector.server.models import CheckCandidate, Problem
 from connector.server.state import ServerState, get_state
 
-router = APIRouter(tags=["check"])
 _bearer = HTTPBearer(auto_error=False, description="An API key from `[server] api_keys`.")
 
 
@@ -44,6 +45,27 @@ async def require_api_key(
             else "no API keys are configured ([server] api_keys), so /v1/check is closed"
         )
         raise HTTPException(401, detail, {"WWW-Authenticate": "Bearer"})
+
+
+class KeyFirstRoute(APIRoute):
+    """Checks the API key before FastAPI reads and parses the body.
+
+    FastAPI reads the whole body before it runs any dependency, so without this an unauthenticated
+    client could make the server read and parse up to ``[server] max_body`` bytes per request.
+    The ``Depends(require_api_key)`` on the route stays for the OpenAPI document (and is cheap).
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def key_first(request: Request) -> Response:
+            await require_api_key(await get_state(request), await _bearer(request))
+            return await handler(request)
+
+        return key_first
+
+
+router = APIRouter(tags=["check"], route_class=KeyFirstRoute)
 
 
 @router.post(

@@ -39,8 +39,23 @@ class ServerConfig(ConfigModel):
     api_keys: tuple[SecretStr, ...] = ()
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
-    max_body: int = Field(default=MIB, ge=1024)
+    max_body: int = Field(default=MIB, ge=1024, le=64 * MIB)
+    """Largest request body any route reads (bytes); larger ones get 413 before they are read."""
+    max_header_bytes: int = Field(default=64 * 1024, ge=4096, le=MIB)
+    """Largest request line + headers (bytes); larger heads get 431 and the connection is closed."""
+    max_headers: int = Field(default=100, ge=16, le=1000)
+    max_connections: int = Field(default=1000, ge=1, le=100_000)
+    """Open connections / requests in flight per server process before new ones get 503."""
+    keep_events: Duration = timedelta(days=7)
+    """Done inbox events (and their raw bodies) older than this are deleted by the worker."""
     worker: WorkerConfig = WorkerConfig()
+
+    @field_validator("keep_events")
+    @classmethod
+    def _keep_long_enough(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=1):
+            raise ValueError('keep_events must be at least 1h (write e.g. "7d")')
+        return value
 
     @field_validator("api_keys")
     @classmethod

@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime
 
+from sqlalchemy import exc as exc_types
 from starlette.concurrency import run_in_threadpool
 
+from connector.errors import WebhookRejectedError
 from connector.inbox import Inbox
 from connector.protocol import InboundEvent
 
@@ -67,11 +69,33 @@ class BatchWriter:
             items = [item for item, _ in batch]
             try:
                 results = await run_in_threadpool(self.inbox.add_many, items, now=datetime.now(UTC))
-            except Exception as exc:  # every waiting request gets the error (→ 503 / 500)
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+            except Exception:
+                await self._one_by_one(batch)
                 continue
             for (_, future), inserted in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(inserted)
+
+    async def _one_by_one(self, batch: list[tuple[_Item, asyncio.Future[bool]]]) -> None:
+        """A failed batch is retried event by event, so only the event that fails gets the error.
+
+        Events are checked before they join a batch (``connector.sanitize``); this is the net
+        under that check. When the store itself is down, every event fails here too (→ 503).
+        """
+        for (adapter, event, body), future in batch:
+            try:
+                inserted = await run_in_threadpool(
+                    lambda: self.inbox.add(adapter, event, body, now=datetime.now(UTC))  # noqa: B023
+                )
+            except (UnicodeError, ValueError, exc_types.DataError) as exc:  # this event's data
+                if not future.done():
+                    future.set_exception(
+                        WebhookRejectedError(f"the event cannot be stored ({type(exc).__name__})", status=400)
+                    )
+                continue
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+                continue
+            if not future.done():
+                future.set_result(inserted)

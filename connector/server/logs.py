@@ -31,6 +31,8 @@ class JsonFormatter(logging.Formatter):
                 line[key] = value
         if record.exc_info and record.levelno >= logging.ERROR:
             line["error_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
+            line.setdefault("error", str(record.exc_info[1])[:2000])
+            line["traceback"] = self.formatException(record.exc_info)  # the log only, never an answer
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
@@ -42,7 +44,10 @@ class PlainFormatter(logging.Formatter):
             f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")
         )
         stamp = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
-        return f"{stamp} {record.levelname:<7} {record.getMessage()}" + (f"  {extras}" if extras else "")
+        text = f"{stamp} {record.levelname:<7} {record.getMessage()}" + (f"  {extras}" if extras else "")
+        if record.exc_info and record.levelno >= logging.ERROR:
+            text += "\n" + self.formatException(record.exc_info)
+        return text
 
 
 def setup_logging(*, json_lines: bool | None = None, level: int = logging.INFO) -> None:

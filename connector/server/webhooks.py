@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from connector.errors import WebhookRejectedError
 from connector.protocol import InboundEvent, WebhookSource
+from connector.sanitize import event_problem
 from connector.server.logs import get_logger
 from connector.server.models import Problem, WebhookAccepted
 from connector.server.state import ServerState, get_state
@@ -89,7 +90,10 @@ async def receive_webhook(
     except WebhookRejectedError as exc:
         outcome = "rejected" if exc.status == 401 else "invalid"
         return _problem(state, label, outcome, exc.status, str(exc))
-    inserted = await state.writer.add(adapter, event, body)  # returns after the commit
+    try:
+        inserted = await state.writer.add(adapter, event, body)  # returns after the commit
+    except WebhookRejectedError as exc:
+        return _problem(state, label, "invalid", exc.status, str(exc))
     state.metrics.received.labels(label, "accepted" if inserted else "duplicate").inc()
     return JSONResponse(
         status_code=202,
@@ -103,6 +107,9 @@ def _verify(source: WebhookSource, headers: dict[str, str], body: bytes, method:
     event = source.verify_inbound(headers, body, method=method, url=url)
     if not event.event_id:
         raise WebhookRejectedError("the event has no id", status=400)
+    problem = event_problem(event)  # before the group commit, where it would fail everyone's batch
+    if problem is not None:
+        raise WebhookRejectedError(f"the event cannot be stored: {problem}", status=400)
     return event
 
 

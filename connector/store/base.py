@@ -184,7 +184,14 @@ class StoreBase:
             return
         database = make_url(self.url).database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StateError(
+                    f"cannot create the folder {folder} for the state store ({error.strerror}); "
+                    "change [referee] state or create the folder"
+                ) from None
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -66,30 +66,37 @@ class SnapshotStore(StoreBase):
 
         A record seen for the first time is not an owner change. ``seen_at`` is our clock: it
         dates the owner changes (the fallback for ``assigned_at``) and guards ``delete_records``.
+        A copy older than the stored one (both have ``modified_at``, the new one's is earlier) is
+        ignored: a redelivered or delayed webhook must not undo a newer change, owner included.
         """
         changes: list[OwnerChange] = []
         stmt = upsert(self.dialect, _records, ("adapter", "module", "id"))
         with self._write() as conn:
             for chunk in chunks(records, WRITE_CHUNK):
-                owners = _stored_owners(conn, [(r.adapter, r.module.value, r.id) for r in chunk])
+                stored = _stored_state(conn, [(r.adapter, r.module.value, r.id) for r in chunk])
                 rows: dict[tuple[str, str, str], dict[str, Any]] = {}
                 found: list[OwnerChange] = []
                 for record in chunk:
                     key = (record.adapter, record.module.value, record.id)
-                    if key in owners and owners[key] != record.owner_id:
-                        found.append(
-                            OwnerChange(
-                                record=record.ref,
-                                old_owner_id=owners[key],
-                                new_owner_id=record.owner_id,
-                                seen_at=seen_at,
+                    if key in stored:
+                        owner, modified = stored[key]
+                        if _is_older(record.modified_at, modified):
+                            continue
+                        if owner != record.owner_id:
+                            found.append(
+                                OwnerChange(
+                                    record=record.ref,
+                                    old_owner_id=owner,
+                                    new_owner_id=record.owner_id,
+                                    seen_at=seen_at,
+                                )
                             )
-                        )
-                    owners[key] = record.owner_id
+                    stored[key] = (record.owner_id, record.modified_at)
                     rows[key] = codec.record_to_row(record, seen_at)
                 if found:
                     conn.execute(insert(_changes), [_change_row(c) for c in found])
-                conn.execute(stmt, list(rows.values()))
+                if rows:
+                    conn.execute(stmt, list(rows.values()))
                 changes.extend(found)
         return changes
 
@@ -278,19 +285,23 @@ def match_ids_query(
     return select(*(found.c[c.name] for c in columns)).select_from(wanted).join(found, true())
 
 
-def _stored_owners(
+def _stored_state(
     conn: Connection, keys: Sequence[tuple[str, str, str]]
-) -> dict[tuple[str, str, str], str | None]:
-    """The stored owner of each (adapter, module, id) that is already in the store."""
+) -> dict[tuple[str, str, str], tuple[str | None, datetime | None]]:
+    """The stored owner and ``modified_at`` of each (adapter, module, id) already in the store."""
     groups: defaultdict[tuple[str, str], list[str]] = defaultdict(list)
     for adapter, module, id_ in keys:
         groups[(adapter, module)].append(id_)
-    owners: dict[tuple[str, str, str], str | None] = {}
+    found: dict[tuple[str, str, str], tuple[str | None, datetime | None]] = {}
     for (adapter, module), ids in groups.items():
-        columns = (_records.c.id, _records.c.owner_id)
-        for id_, owner_id in _match_ids(conn, columns, _RECORD_KEYS, adapter, module, ids):
-            owners[(adapter, module, id_)] = owner_id
-    return owners
+        columns = (_records.c.id, _records.c.owner_id, _records.c.modified_at)
+        for id_, owner_id, modified_at in _match_ids(conn, columns, _RECORD_KEYS, adapter, module, ids):
+            found[(adapter, module, id_)] = (owner_id, modified_at)
+    return found
+
+
+def _is_older(new: datetime | None, stored: datetime | None) -> bool:
+    return new is not None and stored is not None and new < stored
 
 
 def _group(refs: Iterable[RecordRef]) -> list[tuple[tuple[str, str], list[str]]]:

@@ -29,7 +29,7 @@ FieldFilter = dict[str, str | tuple[str, ...]]
 
 
 class TeamConfig(ConfigModel):
-    members: tuple[str, ...] = ()
+    members: tuple[str, ...] = Field(default=(), min_length=1)  # written, it must name someone
     strategy: Literal["round-robin", "weighted", "least-loaded"] = "round-robin"
     weights: dict[str, int] = Field(default_factory=dict)
     max_open: int | None = None

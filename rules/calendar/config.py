@@ -54,11 +54,17 @@ class CalendarConfig(ConfigModel):
             return None
         import holidays as holidays_pkg
 
-        country = value.split("-", 1)[0].upper()
-        if country not in holidays_pkg.list_supported_countries():
+        country, _, subdiv = value.upper().partition("-")
+        supported = holidays_pkg.list_supported_countries()
+        if country not in supported:
             raise ValueError(
                 f'"{value}" is not a country the holidays package knows '
                 '(write an ISO code such as "CN", "US" or "US-NY")'
+            )
+        if subdiv and subdiv not in supported[country]:
+            shown = ", ".join(supported[country][:12]) or "none"
+            raise ValueError(
+                f'"{value}": {country} has no subdivision "{subdiv}" (known: {shown}; or write just "{country}")'
             )
         return value.upper()
 

@@ -192,6 +192,6 @@ def test_help_lists_the_new_commands() -> None:
 
 
 def test_an_os_error_is_one_error_line_not_a_traceback(tmp_path: Path) -> None:
-    result = run_referee("validate", "-c", str(tmp_path))  # a directory, not a file
-    assert result.returncode == 1
-    assert result.stderr.startswith("Error: Is a directory") and "Traceback" not in result.stderr
+    result = run_referee("validate", "-c", str(tmp_path))  # a directory, not a file: a config mistake (2)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"Error: {tmp_path} is a directory") and "Traceback" not in result.stderr

@@ -198,3 +198,22 @@ def test_zoho_record_links_follow_the_data_center() -> None:
     assert ZohoAdapterConfig.model_validate(base | {"org_id": "6000"}).record_url_template() == (
         "https://crm.zoho.com/crm/org6000/tab/{module}/{id}"
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param('[referee]\ntimezone = "${ZOHO_CLIENT_SECRET}"\n', id="timezone"),
+        pytest.param('[calendars.c]\nholidays = "${ZOHO_CLIENT_SECRET}"\n', id="holidays"),
+        pytest.param('[teams.t]\nmembers = ["${ZOHO_CLIENT_SECRET}", "${ZOHO_CLIENT_SECRET}"]\n', id="in-a-list"),
+        pytest.param('[referee]\nstate = "sqlite:///${ZOHO_CLIENT_SECRET}/x/y.db"\ntimezone = "Nowhere"\n', id="mixed"),
+    ],
+)
+def test_a_variable_in_the_wrong_key_is_never_printed(tmp_path: Path, body: str) -> None:
+    secret = "1000.abcdef0123456789-very-secret"
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, body), environ={"ZOHO_CLIENT_SECRET": secret})
+
+    assert secret not in str(caught.value)
+    assert str(caught.value).startswith("config.toml: ")

@@ -129,7 +129,7 @@ def test_quiet_hours_wrap_midnight() -> None:
         pytest.param({"quiet_hours": "08:00-08:00"}, "same time", id="empty-quiet-hours"),
         pytest.param({"min_severity": "loud"}, "info", id="bad-severity"),
         pytest.param({"kinds": []}, "is empty", id="no-kinds"),
-        pytest.param({"name": ""}, "at least 1", id="no-name"),
+        pytest.param({"name": ""}, "must not be empty", id="no-name"),
     ],
 )
 def test_bad_targets_are_refused(fields: dict, message: str) -> None:

@@ -127,3 +127,24 @@ def test_release_gives_the_event_back_without_counting_the_attempt(inbox: Inbox)
 
     again = inbox.claim("w", now=NOW, lease=LEASE)
     assert again is not None and again.entry.attempts == 1
+
+
+def test_prune_deletes_only_done_events_finished_before_the_cutoff(inbox: Inbox) -> None:
+    for event_id in ("old-done", "new-done", "old-parked", "pending"):
+        inbox.add("acme", event(event_id), b"{}", now=NOW)
+    for event_id, finished in (("old-done", NOW), ("new-done", NOW + timedelta(days=8))):
+        claim = inbox.claim("w", now=finished, lease=LEASE)
+        assert claim is not None and claim.entry.event_id == event_id
+        assert inbox.complete(claim, now=finished)
+    claim = inbox.claim("w", now=NOW, lease=LEASE)
+    assert claim is not None and claim.entry.event_id == "old-parked"
+    inbox.fail(claim, "broken", now=NOW, max_attempts=1, backoff=timedelta(1), max_backoff=timedelta(1))
+
+    removed = inbox.prune(before=NOW + timedelta(days=7), batch=1)
+
+    assert removed == 1
+    assert {e.event_id: e.status for e in inbox.list()} == {
+        "new-done": EventStatus.DONE,
+        "old-parked": EventStatus.PARKED,
+        "pending": EventStatus.PENDING,
+    }

@@ -67,7 +67,10 @@ def test_describe_reports_unsupported_writes() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        pytest.param({"base_url": "crm.example.com"}, "must start with http", id="base-url-scheme"),
+        pytest.param({"base_url": "crm.example.com"}, "must be an http:// or https:// URL", id="base-url-scheme"),
+        pytest.param({"base_url": "http://"}, "with a host", id="base-url-no-host"),
+        pytest.param({"base_url": "https://crm.example.com:99999"}, "with a host", id="base-url-bad-port"),
+        pytest.param({"timeout": "0s"}, "timeout must be between", id="zero-timeout"),
         pytest.param({"auth": {"type": "oauth"}}, "does not match any of the expected tags", id="auth-type"),
         pytest.param({"auth": {"type": "basic", "username": "u"}}, "password", id="basic-needs-password"),
         pytest.param(

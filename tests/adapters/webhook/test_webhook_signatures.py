@@ -148,7 +148,7 @@ def test_basic_scheme_compares_http_basic_credentials() -> None:
         pytest.param({"header": "X", "timestamp_key": "t", "signature_key": "v1", "timestamp_header": "T"}, "not both", id="two-sources"),
         pytest.param({"header": "X", "scheme": "token", "timestamp_header": "T"}, "need an hmac scheme", id="token-with-timestamp"),
         pytest.param({"preset": "stripe", "tolerance": "2d"}, "between 1s and 1d", id="tolerance"),
-        pytest.param({"preset": "hubspot-v3", "public_url": "referee.example.com"}, "must start with http", id="public-url"),
+        pytest.param({"preset": "hubspot-v3", "public_url": "referee.example.com"}, "must be an http:// or https:// URL", id="public-url"),
         pytest.param({"preset": "svix"}, "Input should be", id="unknown-preset"),
     ],
 )

@@ -227,3 +227,19 @@ def test_fetch_records_reads_ids_in_one_call(zoho_http, make_adapter) -> None:
     refs = [RecordRef(adapter="zoho", module=Module.LEADS, id=i) for i in ids.split(",")]
     records = make_adapter().fetch_records(refs)
     assert [r.owner_id for r in records] == ["554023000000235011", "554023000000235022", "554023000000235011"]
+
+
+def test_a_record_with_a_garbage_timestamp_is_a_bad_record_not_an_empty_date(org, make_adapter) -> None:
+    bad = {**_lead(2), "Created_Time": "garbage"}
+    org.add("Leads", _lead(1), bad, _lead(3))
+    adapter = make_adapter(modules=["Leads"], activity_modules=[], poll_deleted=False)
+
+    records = [r for b in adapter.pull({}) for r in b.records]
+
+    assert [r.id for r in records] == [_lead(1)["id"], _lead(3)["id"]]
+    warnings = adapter.drain_warnings()
+    assert [w.code for w in warnings] == ["bad_record"]
+    assert warnings[0].message == (
+        f"zoho: Leads {bad['id']}: field Created_Time = 'garbage' is not a Zoho timestamp "
+        "(ISO 8601 with an offset); the record was skipped"
+    )
