@@ -17,14 +17,16 @@ def validate_command(config_path: ConfigOption) -> None:
 
     Example: referee validate -c config.toml
     """
+    from connector.config_refs import check_export_folders, unknown_people
     from connector.config_state import check_state_url
     from connector.readiness import config_gaps
 
     config = open_config(config_path)
     check_state_url(config.state_url(), config_path.name)
+    check_export_folders(config)
     for line in describe_config(config):
         stdout.print(line, highlight=False, markup=False)
-    for gap in config_gaps(config):  # valid, but a run would find nothing: say so instead of "OK" alone
+    for gap in [*config_gaps(config), *unknown_people(config)]:  # valid, but a run would misfire: say so
         stderr.print(f"Warning: {gap}", highlight=False, markup=False)
 
 
