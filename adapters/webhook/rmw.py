@@ -14,6 +14,7 @@ from typing import Any
 from adapters.webhook.config_write import Merge, WriteEndpoint
 from adapters.webhook.fieldpath import search
 from adapters.webhook.templates import Values, fill_body
+from connector.notes import FOOTER_PREFIX
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,18 @@ class Settled:
 
 
 def cut(text: str | None, max_length: int | None) -> tuple[str | None, bool]:
-    """``text`` within ``max_length`` characters, the cut marked with "…"; and whether it was cut."""
+    """``text`` within ``max_length`` characters, the cut marked with "…"; and whether it was cut.
+
+    A trailing key footer (``[crm-referee ref KEY]``) is kept whole after the cut: it is how a
+    later run or another store recognises the note, so cutting it off would write it twice.
+    """
     if text is None or max_length is None or len(text) <= max_length:
         return text, False
-    return text[: max_length - 1].rstrip() + "…", True
+    body, mark = text, ""
+    start = text.rfind("[" + FOOTER_PREFIX)
+    if start != -1 and text.endswith("]") and len(text) - start + 3 < max_length:
+        body, mark = text[:start].rstrip(), "\n\n" + text[start:]
+    return body[: max_length - len(mark) - 1].rstrip() + "…" + mark, True
 
 
 def owner_verdict(
