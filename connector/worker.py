@@ -40,6 +40,12 @@ Clock = Callable[[], datetime]
 RelatedFinder = Callable[[Store, Sequence[Record], Config, datetime], set[RecordRef]]
 
 
+MAX_ROUNDS = 8
+"""Steps of "matches of matches" the worker follows from an event's records."""
+MAX_CLUSTER = 2000
+"""Records of one customer the worker loads for an event (the sync judges larger ones)."""
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -215,7 +221,7 @@ class Worker:
         outcome = Outcome(records=[r.ref for r in records] + deleted)
         if not records or is_echo(self.store, records):
             return outcome
-        cluster = {r.ref for r in records} | self.related(self.store, records, self.config, now)
+        cluster = self._whole_customer(records, now)
         snapshot = self._snapshot(sorted(cluster, key=str))
         plan = evaluate(snapshot, self.config.ruleset(), now)
         for key, value in plan.assignment_state.items():
@@ -253,6 +259,27 @@ class Worker:
 
         mode = "webhook-apply" if self.config.referee.apply else "webhook"
         notify_decision(self.config, self.store, findings, outcome.results, run_id=outcome.run_id, mode=mode, now=now)
+
+    def _whole_customer(self, records: Sequence[Record], now: datetime) -> set[RecordRef]:
+        """The changed records and everything that matches them, transitively (A~B, B~C: A too).
+
+        Direct matches alone judged an event on part of a customer whose names or keys chain,
+        so worker and sync disagreed on the keeper and kept moving the same leads. Following
+        matches of matches gives the worker the cluster the sync's resolution builds, bounded
+        by ``MAX_CLUSTER`` records and ``MAX_ROUNDS`` steps for pathological chains.
+        """
+        cluster = {r.ref for r in records}
+        frontier = list(records)
+        for _ in range(MAX_ROUNDS):
+            found = self.related(self.store, frontier, self.config, now) - cluster
+            if not found:
+                break
+            cluster |= found
+            if len(cluster) >= MAX_CLUSTER:
+                log.warning("customer cluster capped", extra={"records": len(cluster)})
+                break
+            frontier = self.store.load_records(refs=sorted(found, key=str))
+        return cluster
 
     def _snapshot(self, refs: Sequence[RecordRef]) -> Snapshot:
         """The rules engine's view of ``refs`` only (users are few, so all of them)."""
