@@ -25,6 +25,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from connector.server.logs import get_logger
+
 MAX_HEAD_BYTES = 64 * 1024
 """Request line plus headers; nginx's default is 4 × 8 KiB, Node's 16 KiB."""
 MAX_HEADERS = 100
@@ -117,6 +119,9 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the body is larger than {limit} bytes ([server] max_body)")
 
 
+_log = get_logger("limits")
+
+
 class BodyLimit:
     """ASGI middleware: no route reads more than ``limit`` body bytes.
 
@@ -145,7 +150,9 @@ class BodyLimit:
         async def bounded_receive() -> Message:
             nonlocal seen
             message = await receive()
-            if message["type"] == "http.request":
+            if message["type"] == "http.disconnect":  # the client gave up (timeout, closed tab): not an error
+                _log.info("client disconnected", extra={"path": scope.get("path", ""), "received_bytes": seen})
+            elif message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
                     self._refused(scope)
