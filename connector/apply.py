@@ -11,7 +11,7 @@ that action is applied; a note whose action was skipped is skipped with it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -53,19 +53,34 @@ def apply_batches(
     run_id: str,
     now: datetime,
     stop: threading.Event | None = None,
+    advance: Callable[[int], None] | None = None,
 ) -> Applied:
-    """Send ``actions`` batch by batch; actions that explain another one wait for it."""
+    """Send ``actions`` batch by batch; actions that explain another one wait for it.
+
+    ``advance(n)`` is told after each call batch how many more actions have a result (the
+    terminal's apply progress), so a long write phase moves on screen as it goes.
+    """
     out = Applied()
+    seen = 0
+
+    def tick() -> None:
+        nonlocal seen
+        now_done = len(out.results) + len(out.left)
+        if advance is not None and now_done > seen:
+            advance(now_done - seen)
+        seen = now_done
+
     keys = {a.idempotency_key for a in actions}
     first = [a for a in actions if a.after is None or a.after not in keys]
     second = [a for a in actions if a.after is not None and a.after in keys]
     ready, held = _gate(store, first, {})
     _journal_held(store, run_id, held, now, out)
-    _send_wave(store, adapters, ready, run_id, now, stop, out)
+    _send_wave(store, adapters, ready, run_id, now, stop, out, tick)
     done = {r.action.idempotency_key: r for r in out.results}
     ready, held = _gate(store, second, done)
     _journal_held(store, run_id, held, now, out)
-    _send_wave(store, adapters, ready, run_id, now, stop, out)
+    _send_wave(store, adapters, ready, run_id, now, stop, out, tick)
+    tick()
     return out
 
 
@@ -123,6 +138,7 @@ def _send_wave(
     now: datetime,
     stop: threading.Event | None,
     out: Applied,
+    tick: Callable[[], None],
 ) -> None:
     for adapter_name, group in _by_adapter(actions).items():
         adapter = adapters.get(adapter_name)
@@ -151,6 +167,7 @@ def _send_wave(
                 out.left.extend(batch)
                 continue
             _send_batch(store, adapter, batch, run_id, now, out)
+            tick()
 
 
 def _drop_written_notes(

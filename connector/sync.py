@@ -300,7 +300,9 @@ def _execute(
         report.results = [ActionResult(action=a, status=ActionStatus.PLANNED) for a in fresh]
         return
     progress.phase("apply", len(to_send))
-    applied = apply_batches(store, adapters, to_send, run_id=run_id, now=options.now, stop=options.stop)
+    applied = apply_batches(
+        store, adapters, to_send, run_id=run_id, now=options.now, stop=options.stop, advance=progress.advance
+    )
     report.results = applied.results + [ActionResult(action=a, status=ActionStatus.PLANNED) for a in applied.left]
     report.left = applied.left
     report.interrupted = applied.stopped

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
 import tomllib
 from datetime import date, datetime, time
@@ -145,6 +146,9 @@ def mutated(draw: st.DrawFn) -> bytes:
 
 
 FOLDER = Path(tempfile.mkdtemp(prefix="referee-config-fuzz-"))
+# validate checks the export folders the shipped configs name (relative to the config file)
+shutil.copytree(ROOT / "examples" / "demo-crm", FOLDER / "demo-crm")
+shutil.copytree(ROOT / "examples" / "demo-crm", FOLDER / "examples" / "demo-crm")
 RUNNER = CliRunner()
 
 

@@ -204,4 +204,4 @@ def test_the_journal_keeps_the_full_text_of_a_cut_note(espo: Espo, tmp_path: Any
     assert result.status is ActionStatus.APPLIED and "cut to 2000" in entry.message
     assert entry.action.text == text and len(text) > 2000
     [posted] = [n for n in espo.crm.notes if n["parentId"] == "L3"]
-    assert len(posted["post"]) == 2000 and posted["post"].endswith("…")
+    assert len(posted["post"]) == 2000 and posted["post"].endswith(f"…\n\n[crm-referee ref {note.idempotency_key}]")
