@@ -72,13 +72,15 @@ def serve_command(
             markup=False,
             style="bold yellow",
         )
+    listen_host, listen_port = host or config.server.host, port or config.server.port
+    _require_free(listen_host, listen_port)
     setup_logging()
     os.environ[CONFIG_ENV] = str(Path(config_path).resolve())
     uvicorn.run(
         "connector.server.app:app_from_env",
         factory=True,
-        host=host or config.server.host,
-        port=port or config.server.port,
+        host=listen_host,
+        port=listen_port,
         workers=workers,
         http=bounded_protocol(config.server.max_header_bytes, config.server.max_headers),
         limit_concurrency=config.server.max_connections,
@@ -87,6 +89,26 @@ def serve_command(
         timeout_graceful_shutdown=30,
         server_header=False,
     )
+
+
+def _require_free(host: str, port: int) -> None:
+    """A taken port is a usage error with the fix, not a JSON log line from uvicorn and exit 3."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UsageError(f"--host {host}: not an address this machine can listen on ({exc.strerror})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot listen on {host}:{port} ({exc.strerror}): another process uses the port; stop it, "
+                "or pick another with --port or [server] port"
+            ) from None
 
 
 @handle_errors
