@@ -139,7 +139,7 @@ def run_sync(
             if plan.resolution is not None:
                 progress.phase("index")
                 report.counts["identity_reindexed"] = sync_keys(store, plan.resolution, config.identity, changed)
-            _execute(store, adapters, plan, options, report, run_id, config, progress)
+            _execute(store, adapters, plan, snapshot, options, report, run_id, config, progress)
             progress.phase("history", len(plan.findings))
             report.findings = list(plan.findings)
             report.new_findings = record_run(store, run_id, plan.findings, now=options.now, applied=options.apply)
@@ -280,6 +280,7 @@ def _execute(
     store: Store,
     adapters: Mapping[str, CrmAdapter],
     plan: Plan,
+    snapshot: Snapshot,
     options: SyncOptions,
     report: SyncReport,
     run_id: str,
@@ -293,7 +294,7 @@ def _execute(
     if not options.apply:
         report.results = [planned_result(a.target.adapter, adapters.get(a.target.adapter), a) for a in fresh]
         return
-    counts = check_plan_rails(store, adapters, options, fresh, config)
+    counts = check_plan_rails(store, adapters, options, fresh, config, snapshot)
     to_send = [a for a in fresh + waiting if not _still_unsupported(a, adapters, store)]
     if options.confirm is not None and to_send and not options.confirm(to_send):
         report.declined = True
@@ -310,10 +311,15 @@ def _execute(
 
 
 def check_plan_rails(
-    store: Store, adapters: Mapping[str, CrmAdapter], options: SyncOptions, fresh: Sequence[Action], config: Config
+    store: Store,
+    adapters: Mapping[str, CrmAdapter],
+    options: SyncOptions,
+    fresh: Sequence[Action],
+    config: Config,
+    snapshot: Snapshot | None = None,
 ) -> dict[str, int]:
     """Refuse a plan that looks like broken input; returns this run's activity counts to remember."""
-    snapshot = build_snapshot(store)
+    snapshot = snapshot if snapshot is not None else build_snapshot(store)  # sync passes the one it evaluated
     raw = store.get_value(KV_NAMESPACE, "activity_counts")
     previous = {k: int(v) for k, v in json.loads(raw).items() if k in adapters} if raw else {}
     check_rails(
